@@ -1,0 +1,163 @@
+/**
+ * Chooses the TF.js compute backend at start and says why.
+ *
+ *  - `tensorflow`: @tensorflow/tfjs-node-gpu, else @tensorflow/tfjs-node, when the user installed one
+ *    (optional, loaded dynamically: their install downloads libtensorflow, which cannot happen offline);
+ *  - `wasm`: the default, with the two conv-gradient kernels registered (wasmConvGrads.ts);
+ *  - `cpu`: pure JS, only fast enough for the 2D toys.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmConvGradients } from './wasmConvGrads';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendRequest = BackendName | 'auto';
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendReport {
+  name: BackendName;
+  /** One line for the user: what was chosen and why. */
+  reason: string;
+  /** The npm package that provides it. */
+  package: string;
+}
+
+/** Raised when a requested backend cannot be used; the message says how to install or what to use instead. */
+export class BackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
+/** How modules are loaded; tests replace it to simulate installed, missing and broken packages. */
+export interface ModuleLoader {
+  /** Returns the module, `undefined` when it is not installed, or throws when it is installed but fails to load. */
+  load(name: string): unknown;
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+function isNotFound(err: unknown, name: string): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(`'${name}'`);
+}
+
+/** Node's require, also searching extra folders (e.g. where an extension installed a native backend). */
+export function nodeLoader(extraPaths: string[] = []): ModuleLoader {
+  return {
+    load(name: string): unknown {
+      let resolved: string;
+      try {
+        resolved = require.resolve(name, { paths: [...extraPaths, process.cwd(), __dirname] });
+      } catch (err) {
+        if (isNotFound(err, name)) return undefined;
+        throw err;
+      }
+      return require(resolved);
+    },
+  };
+}
+
+const INSTALL_NATIVE =
+  'Install it with `npm install @tensorflow/tfjs-node@4.22.0` (CPU) or `npm install @tensorflow/tfjs-node-gpu@4.22.0` ' +
+  '(NVIDIA GPU with CUDA 11.2 and cuDNN 8.1) where High Score runs, or choose the wasm backend (--backend wasm).';
+
+function tryNative(loader: ModuleLoader): { report?: BackendReport; problems: string[] } {
+  const problems: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    let mod: unknown;
+    try {
+      mod = loader.load(pkg);
+    } catch (err) {
+      problems.push(`${pkg} is installed but failed to load: ${(err as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    if (mod === undefined) continue;
+    if (!tf.findBackendFactory('tensorflow')) {
+      problems.push(`${pkg} loaded but registered no 'tensorflow' backend with this copy of @tensorflow/tfjs ` +
+        `(${tf.version.tfjs}); install the matching version, ${pkg}@${tf.version.tfjs}`);
+      continue;
+    }
+    const gpu = pkg.endsWith('-gpu');
+    return {
+      report: {
+        name: 'tensorflow', package: pkg,
+        reason: `${pkg} is installed: native TensorFlow${gpu ? ' with CUDA' : ' on the CPU'}`,
+      },
+      problems,
+    };
+  }
+  return { problems };
+}
+
+async function activate(name: BackendName): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (err) {
+    throw new BackendError(`The ${name} backend failed to start: ${(err as Error).message}`);
+  }
+  // setBackend returns false when the backend's binary fails to load, while getBackend() may still say so.
+  if (!ok || tf.getBackend() !== name) throw new BackendError(`The ${name} backend failed to initialise.`);
+  await tf.ready();
+}
+
+async function activateCpu(): Promise<void> {
+  await activate('cpu');
+  // The cpu backend prints an install banner on first use in Node; the report above already says it.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+}
+
+function loadWasm(loader: ModuleLoader): void {
+  const mod = loader.load('@tensorflow/tfjs-backend-wasm');
+  if (mod === undefined) {
+    throw new BackendError('@tensorflow/tfjs-backend-wasm is not installed. Run `npm install` in the High Score folder.');
+  }
+}
+
+/**
+ * Selects, initialises and reports the backend. `auto` takes native TensorFlow if installed, else wasm
+ * (also for the toys' MLPs: about 4x faster to train and 30x to sample than pure-JS cpu here); cpu is
+ * the fallback for 2D toys only, since conv nets on it are hundreds of times slower.
+ */
+export async function selectBackend(
+  request: BackendRequest = 'auto',
+  workload: 'image' | 'points' = 'image',
+  loader: ModuleLoader = nodeLoader(),
+): Promise<BackendReport> {
+  if (!BACKEND_REQUESTS.includes(request)) {
+    throw new BackendError(`Unknown backend '${request}'. Choose one of: ${BACKEND_REQUESTS.join(', ')}.`);
+  }
+  if (request === 'tensorflow' || request === 'auto') {
+    const native = tryNative(loader);
+    if (native.report) {
+      await activate('tensorflow');
+      return native.report;
+    }
+    if (request === 'tensorflow') {
+      const why = native.problems.length ? native.problems.join('; ') : 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed';
+      throw new BackendError(`The tensorflow backend is not available: ${why}. ${INSTALL_NATIVE}`);
+    }
+    const nativeNote = native.problems.length ? ` (${native.problems.join('; ')})` : ' (no @tensorflow/tfjs-node installed)';
+    try {
+      loadWasm(loader);
+      registerWasmConvGradients();
+      await activate('wasm');
+    } catch (err) {
+      // Without wasm only the 2D toys remain practical, on pure-JS cpu.
+      if (workload !== 'points') throw err;
+      await activateCpu();
+      return { name: 'cpu', package: '@tensorflow/tfjs', reason: `the wasm backend failed (${(err as Error).message}); pure-JS cpu is fast enough for 2D toys${nativeNote}` };
+    }
+    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: `default: WebAssembly with SIMD and High Score's conv-gradient kernels${nativeNote}` };
+  }
+  if (request === 'wasm') {
+    loadWasm(loader);
+    registerWasmConvGradients();
+    await activate('wasm');
+    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: 'forced: WebAssembly with SIMD and High Score\'s conv-gradient kernels' };
+  }
+  await activateCpu();
+  const warn = workload === 'image' ? ' — very slow for conv nets (hundreds of times slower than wasm); use it for 2D toys' : '';
+  return { name: 'cpu', package: '@tensorflow/tfjs', reason: `forced: pure-JS cpu backend${warn}` };
+}
