@@ -1,1 +1,575 @@
-console.log('bench: see issue');
+/**
+ * `npm run bench`: the speed of High Score's networks on TF.js wasm (1 thread), side by side with the
+ * same networks in PyTorch on the CPU (2 threads; bench/torch_ref.py) where PyTorch is installed.
+ *
+ * For each model (the reference U-Net of RECIPES.md, the default MNIST preset, the 2D toy MLP):
+ *  - DSM training steps/s: per-example sigma from the ladder, Adam, global-norm gradient clipping (as
+ *    the engine's training does, without its EMA and guards), warm-up steps excluded;
+ *  - sampling evaluations/s: one Langevin step x + alpha * net(x)/sigma + sqrt(2 alpha) z;
+ *  - peak RSS.
+ * Each model and side runs in its own child process (this script with `--child`, or the Python
+ * script), one after the other, so peak RSS is per model and the sides never compete for the cores.
+ *
+ * Flags: --quick (smoke test, about a minute), --only NAME[,NAME] (reference, small, mlp),
+ * --json (a JSON document on stdout instead of the table), --no-torch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { selectBackend } from '../server/engine/backend';
+import { dsmLoss } from '../server/engine/loss';
+import { DEFAULT_IMAGE_PRESET, DEFAULT_POINTS_PRESET, buildNetwork, getPreset, takesSigma, type NetworkConfig } from '../server/engine/network';
+import { Rng } from '../server/engine/random';
+import { makeSchedule, stepSize } from '../server/engine/schedule';
+import { ScoreModel } from '../server/engine/score';
+
+// ---------------------------------------------------------------------------------------------
+// What is measured
+
+/** One measured configuration; the same JSON goes to the tfjs child and to torch_ref.py. */
+interface MeasureConfig {
+  name: string;
+  network: NetworkConfig;
+  /** One example's shape: [H, W, C] for images, [d] for points. */
+  shape: number[];
+  batch: number;
+  /** The noise ladder; each training example draws one level uniformly. */
+  sigmas: number[];
+  learningRate: number;
+  /** Global gradient-norm clip. */
+  clip: number;
+  threads: number;
+  warmup: number;
+  repeats: number;
+  /** Each repeat runs about this long (its step count is set from the last warm-up step's time). */
+  trainSeconds: number;
+  sampleSeconds: number;
+  minSteps: number;
+  maxSteps: number;
+  /** The level of the measured Langevin step. */
+  sampleSigma: number;
+  sampleAlpha: number;
+  seed: number;
+  /** Random training examples to draw batches from (no dataset is loaded). */
+  pool: number;
+}
+
+interface Stats {
+  min: number;
+  median: number;
+  max: number;
+  runs: number[];
+}
+
+/** What a child (either side) prints as its last JSON line. */
+interface SideResult {
+  side: 'tfjs' | 'torch';
+  name: string;
+  params: number;
+  threads: number;
+  trainStepsPerRepeat: number;
+  evalsPerRepeat: number;
+  train: Stats;
+  sample: Stats;
+  peakRssMB: number;
+  finalLoss: number;
+  // tfjs only
+  backend?: string;
+  simd?: boolean;
+  tfjsVersion?: string;
+  wasmVersion?: string;
+  leakedTensors?: number;
+  // torch only
+  torchVersion?: string;
+  python?: string;
+}
+
+interface Case {
+  name: string;
+  preset: string;
+  isDefault: boolean;
+  config: MeasureConfig;
+}
+
+interface Settings {
+  quick: boolean;
+  warmupImage: number;
+  warmupPoints: number;
+  repeats: number;
+  trainSeconds: number;
+  sampleSeconds: number;
+  minSteps: number;
+  childTimeoutMs: number;
+}
+
+const MNIST_SHAPE = [28, 28, 1];
+const MNIST_D = 784;
+const MNIST_SIGMA_MAX = 16;
+const LEARNING_RATE = 1e-4;
+const GRAD_CLIP = 1.0;
+const TFJS_THREADS = 1;
+const TORCH_THREADS = 2;
+
+function settingsFor(quick: boolean): Settings {
+  return quick
+    ? { quick, warmupImage: 1, warmupPoints: 2, repeats: 1, trainSeconds: 1, sampleSeconds: 0.5, minSteps: 2, childTimeoutMs: 180_000 }
+    : { quick, warmupImage: 2, warmupPoints: 5, repeats: 3, trainSeconds: 6, sampleSeconds: 3, minSteps: 3, childTimeoutMs: 600_000 };
+}
+
+/** The MNIST schedule the engine would use with sigma_1 = 16 (techniques 2 and 4; T = 5). */
+function mnistSchedule() {
+  return makeSchedule(MNIST_D, { sigmaMax: MNIST_SIGMA_MAX });
+}
+
+function makeCases(s: Settings): Case[] {
+  const img = mnistSchedule();
+  const mid = Math.floor(img.sigmas.length / 2);
+  const pts = makeSchedule(2, { sigmaMax: 4, stepsPerLevel: 100 });
+  const pmid = Math.floor(pts.sigmas.length / 2);
+  const common = {
+    learningRate: LEARNING_RATE, clip: GRAD_CLIP, repeats: s.repeats, trainSeconds: s.trainSeconds,
+    sampleSeconds: s.sampleSeconds, minSteps: s.minSteps, maxSteps: 5000, seed: 0,
+  };
+  const image = (name: string, isDefault: boolean): Case => ({
+    name, preset: name, isDefault,
+    config: {
+      ...common, name, network: getPreset(name).network, shape: MNIST_SHAPE, batch: 64, sigmas: img.sigmas,
+      threads: 0, warmup: s.warmupImage, sampleSigma: img.sigmas[mid]!, sampleAlpha: stepSize(img, mid), pool: 256,
+    },
+  });
+  const names = ['reference', DEFAULT_IMAGE_PRESET].filter((n, i, a) => a.indexOf(n) === i);
+  return [
+    ...names.map((n) => image(n, n === DEFAULT_IMAGE_PRESET)),
+    {
+      name: DEFAULT_POINTS_PRESET, preset: DEFAULT_POINTS_PRESET, isDefault: true,
+      config: {
+        ...common, name: DEFAULT_POINTS_PRESET, network: getPreset(DEFAULT_POINTS_PRESET).network, shape: [2], batch: 512,
+        sigmas: pts.sigmas, threads: 0, warmup: s.warmupPoints, sampleSigma: pts.sigmas[pmid]!, sampleAlpha: stepSize(pts, pmid), pool: 4096,
+      },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tfjs side (runs in a child process: `bench.js --child '<json>'`)
+
+function stats(runs: number[]): Stats {
+  const s = [...runs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]!, runs };
+}
+
+function repeatCount(estimateS: number, targetS: number, lo: number, hi: number): number {
+  if (!(estimateS > 0)) return hi;
+  return Math.max(lo, Math.min(hi, Math.round(targetS / estimateS)));
+}
+
+async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setThreadsCount(cfg.threads);
+  const backend = await selectBackend('wasm');
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const baseTensors = tf.memory().numTensors;
+
+  const net = buildNetwork(cfg.shape, cfg.network);
+  const model = new ScoreModel(net, takesSigma(cfg.network));
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer: tf.Optimizer = tf.train.adam(cfg.learningRate);
+  const sigmas = tf.tensor1d(cfg.sigmas);
+  const L = cfg.sigmas.length;
+  const rng = new Rng(cfg.seed);
+  const D = cfg.shape.reduce((a, b) => a * b, 1);
+  const B = cfg.batch;
+  const pool = new Float32Array(cfg.pool * D);
+  for (let i = 0; i < pool.length; i++) pool[i] = rng.next();
+  const batchData = new Float32Array(B * D);
+  const levelIdx = new Int32Array(B);
+
+  // One training step as in train.ts: batch and levels from the seeded stream, DSM loss, gradients of
+  // the trainable weights, global-norm clipping, Adam; the loss and norm are read back every step.
+  const trainStep = async (): Promise<number> => {
+    for (let b = 0; b < B; b++) {
+      const i = rng.int(cfg.pool);
+      batchData.set(pool.subarray(i * D, (i + 1) * D), b * D);
+      levelIdx[b] = rng.int(L);
+    }
+    const noiseSeed = rng.seed();
+    const { loss, norm, grads } = tf.tidy(() => {
+      const x = tf.tensor(batchData, [B, ...cfg.shape]);
+      const sig = tf.gather(sigmas, tf.tensor1d(levelIdx, 'int32')) as tf.Tensor1D;
+      const z = tf.randomNormal(x.shape, 0, 1, 'float32', noiseSeed);
+      const { value, grads } = tf.variableGrads(() => dsmLoss(model, x, sig, z).mean() as tf.Scalar, vars);
+      const norm = tf.sqrt(tf.addN(vars.map((v) => grads[v.name]!.square().sum())));
+      const scale = tf.minimum(1, tf.div(cfg.clip, norm.add(1e-12)));
+      const clipped: tf.NamedTensorMap = {};
+      for (const v of vars) clipped[v.name] = grads[v.name]!.mul(scale);
+      return { loss: value, norm, grads: clipped };
+    });
+    const lossValue = (await loss.data())[0]!;
+    await norm.data();
+    tf.dispose([loss, norm]);
+    optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    return lossValue;
+  };
+
+  let estimate = 0;
+  let lossValue = NaN;
+  for (let w = 0; w < cfg.warmup; w++) {
+    const t0 = performance.now();
+    lossValue = await trainStep();
+    estimate = (performance.now() - t0) / 1000;
+  }
+  if (!Number.isFinite(lossValue)) throw new Error(`The loss is not finite during warm-up (${lossValue}).`);
+  const nTrain = repeatCount(estimate, cfg.trainSeconds, cfg.minSteps, cfg.maxSteps);
+  const trainRates: number[] = [];
+  for (let r = 0; r < cfg.repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < nTrain; i++) lossValue = await trainStep();
+    trainRates.push(nTrain / ((performance.now() - t0) / 1000));
+  }
+
+  // One Langevin step as in sampler.ts: x + alpha s(x, sigma) + sqrt(2 alpha) z, s = net(x)/sigma.
+  const full = [B, ...cfg.shape];
+  const sigma = cfg.sampleSigma;
+  const alpha = cfg.sampleAlpha;
+  const langevin = (x: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => x.add(model.score(x, sigma).mul(alpha)).add(tf.randomNormal(full, 0, Math.sqrt(2 * alpha), 'float32', rng.seed())));
+  const step = (x: tf.Tensor): tf.Tensor => {
+    const next = langevin(x);
+    x.dispose();
+    return next;
+  };
+  let x: tf.Tensor = tf.randomNormal(full, 0, sigma, 'float32', rng.seed());
+  for (let w = 0; w < cfg.warmup; w++) {
+    const t0 = performance.now();
+    x = step(x);
+    await x.data();
+    estimate = (performance.now() - t0) / 1000;
+  }
+  x.dispose();
+  const nEval = repeatCount(estimate, cfg.sampleSeconds, cfg.minSteps, cfg.maxSteps);
+  const evalRates: number[] = [];
+  for (let r = 0; r < cfg.repeats; r++) {
+    x = tf.randomNormal(full, 0, sigma, 'float32', rng.seed());
+    const t0 = performance.now();
+    for (let i = 0; i < nEval; i++) x = step(x);
+    await x.data();
+    evalRates.push(nEval / ((performance.now() - t0) / 1000));
+    x.dispose();
+  }
+
+  const params = net.countParams();
+  optimizer.dispose();
+  sigmas.dispose();
+  net.dispose();
+  return {
+    side: 'tfjs', name: cfg.name, params, threads: cfg.threads, trainStepsPerRepeat: nTrain, evalsPerRepeat: nEval,
+    train: stats(trainRates), sample: stats(evalRates),
+    // maxRSS is in KB.
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    finalLoss: lossValue, backend: backend.name, simd, tfjsVersion: tf.version.tfjs, wasmVersion: wasm.version_wasm,
+    leakedTensors: tf.memory().numTensors - baseTensors,
+  };
+}
+
+async function childMain(json: string): Promise<void> {
+  const cfg = JSON.parse(json) as MeasureConfig;
+  const result = await measureTfjs(cfg);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent: runs the children one after the other and prints the comparison
+
+interface Args {
+  quick: boolean;
+  json: boolean;
+  torch: boolean;
+  only: string[] | undefined;
+  child: string | undefined;
+  help: boolean;
+}
+
+const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [--no-torch]
+  --quick      a smoke test: few steps, 1 repeat (about a minute)
+  --only NAME  measure only these models (reference, ${DEFAULT_IMAGE_PRESET}, ${DEFAULT_POINTS_PRESET}); repeatable or comma-separated
+  --json       print one JSON document on stdout instead of the table
+  --no-torch   skip the PyTorch anchor
+The PyTorch side uses /usr/bin/python3 (else python3), or HS_BENCH_PYTHON when set.`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, json: false, torch: true, only: undefined, child: undefined, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value.`);
+      return v;
+    };
+    if (arg === '--quick') a.quick = true;
+    else if (arg === '--json') a.json = true;
+    else if (arg === '--no-torch') a.torch = false;
+    else if (arg === '--only') a.only = [...(a.only ?? []), ...value().split(',').filter(Boolean)];
+    else if (arg.startsWith('--only=')) a.only = [...(a.only ?? []), ...arg.slice(7).split(',').filter(Boolean)];
+    else if (arg === '--child') a.child = value();
+    else if (arg === '--help' || arg === '-h') a.help = true;
+    else throw new UsageError(`Unknown argument '${arg}'.`);
+  }
+  return a;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+function findRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'bench', 'torch_ref.py'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+interface TorchInfo {
+  python: string;
+  version: string;
+}
+
+function findTorch(): TorchInfo | undefined {
+  const candidates = [process.env.HS_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => Boolean(c));
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return undefined;
+}
+
+function lastJsonLine(stdout: string): SideResult | undefined {
+  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'));
+  const last = lines[lines.length - 1];
+  if (last === undefined) return undefined;
+  try {
+    return JSON.parse(last) as SideResult;
+  } catch {
+    return undefined;
+  }
+}
+
+class BenchError extends Error {}
+
+function runChild(what: string, cmd: string, argv: string[], timeoutMs: number, cwd: string): SideResult {
+  const t0 = Date.now();
+  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = r.status === 0 ? lastJsonLine(r.stdout) : undefined;
+  if (!result) {
+    const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}${r.signal === 'SIGTERM' ? ` (over the ${timeoutMs / 1000} s limit?)` : ''}` : `exit ${r.status}`;
+    throw new BenchError(`${what} failed (${why}).\n--- stdout ---\n${r.stdout ?? ''}\n--- stderr ---\n${r.stderr ?? ''}`);
+  }
+  log(`  ${what}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+interface ModelReport {
+  name: string;
+  preset: string;
+  isDefault: boolean;
+  batch: number;
+  config: MeasureConfig;
+  tfjs: SideResult;
+  torch: SideResult | null;
+  /** tfjs median / torch median (peak RSS: tfjs / torch). */
+  ratios: { train: number; sample: number; peakRss: number } | null;
+  /** A full MNIST sampling run of 64 samples with the engine's schedule: L*T + 1 evaluations. */
+  mnistSampling: { levels: number; stepsPerLevel: number; evaluations: number; tfjsSeconds: number; torchSeconds: number | null } | null;
+}
+
+function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1]!.trim();
+  } catch {
+    // not Linux
+  }
+  return os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}
+
+function fmtStats(s: Stats): string {
+  return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+}
+
+function fmtDuration(seconds: number): string {
+  if (seconds < 90) return `${seconds.toFixed(0)} s`;
+  if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      log(`${err.message}\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.help) {
+    log(USAGE);
+    return 0;
+  }
+  if (args.child !== undefined) {
+    await childMain(args.child);
+    return 0;
+  }
+
+  const settings = settingsFor(args.quick);
+  let cases = makeCases(settings);
+  if (args.only) {
+    const known = cases.map((c) => c.name);
+    const bad = args.only.filter((n) => !known.includes(n));
+    if (bad.length) {
+      log(`Unknown model '${bad.join(', ')}' for --only. Choose from: ${known.join(', ')}.`);
+      return 2;
+    }
+    cases = cases.filter((c) => args.only!.includes(c.name));
+  }
+  const root = findRoot();
+  const script = path.join(root, 'bench', 'torch_ref.py');
+  const torch = args.torch ? findTorch() : undefined;
+  const torchLine = !args.torch
+    ? 'PyTorch anchor: skipped (--no-torch)'
+    : torch
+      ? `PyTorch anchor: ${torch.version} via ${torch.python}, ${TORCH_THREADS} threads`
+      : 'PyTorch anchor: not installed (sudo apt-get install python3-torch)';
+  if (torch && !fs.existsSync(script)) throw new BenchError(`PyTorch is installed but ${script} is missing.`);
+  const load = os.loadavg()[0]!;
+  log(`bench${settings.quick ? ' --quick' : ''}: ${cases.map((c) => c.name).join(', ')}; ${torchLine}`);
+  if (load > 0.5) log(`  note: load average ${load.toFixed(2)} at start; other work on this machine lowers the figures`);
+
+  const sched = mnistSchedule();
+  const evaluations = sched.sigmas.length * sched.stepsPerLevel + 1;
+  const reports: ModelReport[] = [];
+  const start = Date.now();
+  for (const c of cases) {
+    const tfjsCfg: MeasureConfig = { ...c.config, threads: TFJS_THREADS };
+    const tfjs = runChild(`${c.name} on tfjs wasm`, process.execPath, [__filename, '--child', JSON.stringify(tfjsCfg)], settings.childTimeoutMs, root);
+    let torchRes: SideResult | null = null;
+    if (torch) {
+      const torchCfg: MeasureConfig = { ...c.config, threads: TORCH_THREADS };
+      torchRes = runChild(`${c.name} on PyTorch`, torch.python, [script, JSON.stringify(torchCfg)], settings.childTimeoutMs, root);
+      if (torchRes.params !== tfjs.params) {
+        throw new BenchError(
+          `PARAMETER COUNT MISMATCH for '${c.name}': tfjs ${tfjs.params.toLocaleString('en-US')}, torch ${torchRes.params.toLocaleString('en-US')}. ` +
+          'bench/torch_ref.py no longer builds the network that server/engine/network.ts builds; the comparison would be meaningless.');
+      }
+    }
+    const isImage = c.config.shape.length === 3;
+    reports.push({
+      name: c.name, preset: c.preset, isDefault: c.isDefault, batch: c.config.batch, config: c.config, tfjs, torch: torchRes,
+      ratios: torchRes ? {
+        train: tfjs.train.median / torchRes.train.median,
+        sample: tfjs.sample.median / torchRes.sample.median,
+        peakRss: tfjs.peakRssMB / torchRes.peakRssMB,
+      } : null,
+      mnistSampling: isImage ? {
+        levels: sched.sigmas.length, stepsPerLevel: sched.stepsPerLevel, evaluations,
+        tfjsSeconds: evaluations / tfjs.sample.median,
+        torchSeconds: torchRes ? evaluations / torchRes.sample.median : null,
+      } : null,
+    });
+  }
+  const elapsed = (Date.now() - start) / 1000;
+  log(`bench: finished in ${elapsed.toFixed(0)} s`);
+
+  const first = reports[0]?.tfjs;
+  const machine = {
+    cpu: cpuModel(), cores: os.cpus().length, node: process.version,
+    tfjs: tf.version.tfjs, wasm: first?.wasmVersion ?? null, simd: first?.simd ?? null,
+    torch: torch?.version ?? null, python: reports.find((r) => r.torch)?.torch?.python ?? null,
+    loadAverageAtStart: load,
+  };
+
+  if (args.json) {
+    const doc = {
+      machine,
+      settings: {
+        quick: settings.quick, repeats: settings.repeats, tfjsThreads: TFJS_THREADS, torchThreads: TORCH_THREADS,
+        learningRate: LEARNING_RATE, gradClip: GRAD_CLIP, trainSecondsPerRepeat: settings.trainSeconds, sampleSecondsPerRepeat: settings.sampleSeconds,
+      },
+      torchAnchor: torchLine,
+      elapsedSeconds: elapsed,
+      models: reports,
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+
+  const out: string[] = [];
+  out.push(`High Score bench${settings.quick ? ' (--quick: 1 short repeat, for smoke testing only)' : ''}: ` +
+    `tfjs wasm ${TFJS_THREADS} thread vs PyTorch CPU ${TORCH_THREADS} threads; ${settings.repeats} repeat(s) after warm-up; ` +
+    `DSM loss, Adam lr ${LEARNING_RATE}, grad clip ${GRAD_CLIP}`);
+  out.push(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, tfjs ${machine.tfjs} (wasm ${machine.wasm ?? '?'}, ` +
+    `SIMD ${machine.simd ? 'on' : 'off'}), ${torch ? `PyTorch ${torch.version} (Python ${machine.python ?? '?'})` : 'no PyTorch'}, load average ${load.toFixed(2)} at start`);
+  if (!torch) out.push(torchLine);
+  out.push('');
+  const rows: string[][] = [['figure', 'tfjs min / median / max', 'torch min / median / max', 'tfjs/torch']];
+  for (const r of reports) {
+    const params = `${r.tfjs.params.toLocaleString('en-US')} params tfjs${r.torch ? `, ${r.torch.params.toLocaleString('en-US')} torch` : ''}`;
+    const what = r.config.shape.length === 3 ? `U-Net ${r.config.shape.join('x')}` : `MLP [x, log sigma], ${r.config.shape[0]}D`;
+    rows.push([`${r.name}${r.isDefault && r.config.shape.length === 3 ? ' (default MNIST preset)' : ''}: ${what}, batch ${r.batch}, ${params}`, '', '', '']);
+    rows.push(['  train steps/s', fmtStats(r.tfjs.train), r.torch ? fmtStats(r.torch.train) : '-', r.ratios ? fmt(r.ratios.train) : '-']);
+    rows.push(['  sampling evals/s (one Langevin step)', fmtStats(r.tfjs.sample), r.torch ? fmtStats(r.torch.sample) : '-', r.ratios ? fmt(r.ratios.sample) : '-']);
+    rows.push(['  peak RSS (MB)', fmt(r.tfjs.peakRssMB), r.torch ? fmt(r.torch.peakRssMB) : '-', r.ratios ? fmt(r.ratios.peakRss) : '-']);
+  }
+  out.push(table(rows));
+  out.push('');
+  out.push('Rates: higher is better; tfjs/torch is the ratio of medians (below 1: tfjs is slower). ' +
+    `Steps per repeat (tfjs/torch): ${reports.map((r) => `${r.name} train ${r.tfjs.trainStepsPerRepeat}/${r.torch?.trainStepsPerRepeat ?? '-'}, ` +
+      `sample ${r.tfjs.evalsPerRepeat}/${r.torch?.evalsPerRepeat ?? '-'}`).join('; ')}.`);
+  const sampling = reports.filter((r) => r.mnistSampling);
+  if (sampling.length) {
+    out.push('');
+    out.push(`Estimated full MNIST sampling run, 64 samples, engine schedule (sigma_1 ${MNIST_SIGMA_MAX}, L ${sched.sigmas.length}, T ${sched.stepsPerLevel}: ` +
+      `${evaluations} evaluations = L*T + 1, at the median evals/s):`);
+    for (const r of sampling) {
+      const m = r.mnistSampling!;
+      out.push(`  ${r.name}${r.isDefault ? ' (default)' : ''}: tfjs ${fmtDuration(m.tfjsSeconds)}` +
+        `${m.torchSeconds !== null ? `, torch ${fmtDuration(m.torchSeconds)}` : ''}`);
+    }
+  }
+  const leaks = reports.filter((r) => (r.tfjs.leakedTensors ?? 0) > 0);
+  if (leaks.length) out.push(`warning: tensors left over in ${leaks.map((r) => `${r.name} (${r.tfjs.leakedTensors})`).join(', ')}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof BenchError) log(`\nbench: ERROR: ${err.message}`);
+    else log(`\nbench: ERROR: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

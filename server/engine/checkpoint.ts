@@ -143,6 +143,8 @@ export async function saveCheckpoint(runDir: string, input: SaveInput, keep = 3)
   writeJsonAtomic(path.join(tmp, 'online.json'), { specs: online.specs });
   const optWeights = await input.optimizer.getWeights();
   const opt = await tf.io.encodeWeights(optWeights);
+  // getWeights() returns the optimizer's own variables plus a fresh 'iter' scalar: dispose that one.
+  for (const w of optWeights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
   writeFileAtomic(path.join(tmp, 'optimizer.bin'), new Uint8Array(joinWeights(opt.data)));
   writeJsonAtomic(path.join(tmp, 'optimizer.json'), { specs: opt.specs });
   writeJsonAtomic(path.join(tmp, 'state.json'), input.state);

@@ -79,14 +79,24 @@ export function takesSigma(config: NetworkConfig): boolean {
   return config.kind === 'mlp';
 }
 
-function conv(filters: number, name: string, opts: { kernel?: number; strides?: number; activation?: 'swish' | 'linear' } = {}) {
+/** Seeded Glorot-uniform initialisers, so the same seed builds the same network. */
+class Init {
+  private k = 0;
+  constructor(private readonly seed: number) {}
+  next() {
+    return tf.initializers.glorotUniform({ seed: this.seed * 1000 + this.k++ });
+  }
+}
+
+function conv(init: Init, filters: number, name: string, opts: { kernel?: number; strides?: number; activation?: 'swish' | 'linear' } = {}) {
   return tf.layers.conv2d({
     filters, kernelSize: opts.kernel ?? 3, strides: opts.strides ?? 1, padding: 'same',
-    activation: opts.activation ?? 'swish', name,
+    activation: opts.activation ?? 'swish', name, kernelInitializer: init.next(),
   });
 }
 
-export function buildUNet(shape: number[], cfg: UNetConfig): tf.LayersModel {
+export function buildUNet(shape: number[], cfg: UNetConfig, seed = 0): tf.LayersModel {
+  const init = new Init(seed);
   const [h, w, c] = shape as [number, number, number];
   if (shape.length !== 3) throw new NetworkError(`The U-Net needs image data [H, W, C] (got shape [${shape}]); use the mlp preset for points.`);
   const levels = cfg.mults.length;
@@ -96,40 +106,42 @@ export function buildUNet(shape: number[], cfg: UNetConfig): tf.LayersModel {
   }
   if (!(cfg.base >= 1 && cfg.blocks >= 1 && levels >= 1)) throw new NetworkError('U-Net base, blocks and levels must be at least 1.');
   const input = tf.input({ shape: [h, w, c], name: 'x' });
-  let x = conv(cfg.base, 'root', { activation: 'linear' }).apply(input) as tf.SymbolicTensor;
+  let x = conv(init, cfg.base, 'root', { activation: 'linear' }).apply(input) as tf.SymbolicTensor;
   const skips: tf.SymbolicTensor[] = [];
   cfg.mults.forEach((m, level) => {
-    for (let b = 0; b < cfg.blocks; b++) x = conv(cfg.base * m, `down${level}_conv${b}`).apply(x) as tf.SymbolicTensor;
+    for (let b = 0; b < cfg.blocks; b++) x = conv(init, cfg.base * m, `down${level}_conv${b}`).apply(x) as tf.SymbolicTensor;
     skips.push(x);
-    x = conv(cfg.base * m, `down${level}_stride2`, { strides: 2, activation: 'linear' }).apply(x) as tf.SymbolicTensor;
+    x = conv(init, cfg.base * m, `down${level}_stride2`, { strides: 2, activation: 'linear' }).apply(x) as tf.SymbolicTensor;
   });
   const deepest = cfg.base * cfg.mults[levels - 1]!;
-  for (let b = 0; b < cfg.blocks; b++) x = conv(deepest, `mid_conv${b}`).apply(x) as tf.SymbolicTensor;
+  for (let b = 0; b < cfg.blocks; b++) x = conv(init, deepest, `mid_conv${b}`).apply(x) as tf.SymbolicTensor;
   // Decoder: the encoder's outputs in reverse order.
   [...skips].reverse().forEach((skip, i) => {
     const level = levels - 1 - i;
     x = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `up${level}_resize` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.concatenate({ axis: -1, name: `up${level}_skip` }).apply([x, skip]) as tf.SymbolicTensor;
-    for (let b = 0; b < cfg.blocks; b++) x = conv(cfg.base * cfg.mults[level]!, `up${level}_conv${b}`).apply(x) as tf.SymbolicTensor;
+    for (let b = 0; b < cfg.blocks; b++) x = conv(init, cfg.base * cfg.mults[level]!, `up${level}_conv${b}`).apply(x) as tf.SymbolicTensor;
   });
-  const out = conv(c, 'head', { kernel: 1, activation: 'linear' }).apply(x) as tf.SymbolicTensor;
+  const out = conv(init, c, 'head', { kernel: 1, activation: 'linear' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: 'score_unet' });
 }
 
-export function buildMlp(shape: number[], cfg: MlpConfig): tf.LayersModel {
+export function buildMlp(shape: number[], cfg: MlpConfig, seed = 0): tf.LayersModel {
+  const init = new Init(seed);
   if (shape.length !== 1) throw new NetworkError(`The MLP takes vectors (got shape [${shape}]); use a U-Net preset for images.`);
   const d = shape[0]!;
   const input = tf.input({ shape: [d + 1], name: 'x_logsigma' });
   let x: tf.SymbolicTensor = input;
   cfg.hidden.forEach((units, i) => {
-    x = tf.layers.dense({ units, activation: 'swish', name: `dense${i}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.dense({ units, activation: 'swish', name: `dense${i}`, kernelInitializer: init.next() }).apply(x) as tf.SymbolicTensor;
   });
-  const out = tf.layers.dense({ units: d, name: 'head' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: d, name: 'head', kernelInitializer: init.next() }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: 'score_mlp' });
 }
 
-export function buildNetwork(shape: number[], cfg: NetworkConfig): tf.LayersModel {
-  return cfg.kind === 'unet' ? buildUNet(shape, cfg) : buildMlp(shape, cfg);
+/** Builds the network; the seed fixes the initial weights. */
+export function buildNetwork(shape: number[], cfg: NetworkConfig, seed = 0): tf.LayersModel {
+  return cfg.kind === 'unet' ? buildUNet(shape, cfg, seed) : buildMlp(shape, cfg, seed);
 }
 
 export function parameterCount(model: tf.LayersModel): number {

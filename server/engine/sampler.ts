@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from './schedule';
 import { stepSize } from './schedule';
-import type { ScoreModel } from './score';
+import type { ScoreFunction } from './score';
 import { Rng } from './random';
 
 export interface LangevinProgress {
@@ -72,7 +72,7 @@ function meanNorm(t: tf.Tensor): tf.Scalar {
   return tf.tidy(() => t.reshape([t.shape[0]!, -1]).square().sum(1).sqrt().mean() as tf.Scalar);
 }
 
-export async function annealedLangevin(model: ScoreModel, schedule: NoiseSchedule, shape: number[], opts: SampleOptions): Promise<SampleResult> {
+export async function annealedLangevin(model: ScoreFunction, schedule: NoiseSchedule, shape: number[], opts: SampleOptions): Promise<SampleResult> {
   const { sigmas, stepsPerLevel: T } = schedule;
   const L = sigmas.length;
   const start = opts.startLevel ?? 0;

@@ -188,6 +188,7 @@ export function sigmaMaxFromData(data: Float32Array, n: number, D: number, opts:
     d2max.dispose();
   }
   tf.dispose([all, allT, norms]);
+  if (!Number.isFinite(best)) throw new ScheduleError('The data contain NaN or infinite values, so sigma_1 cannot be computed. Check the dataset files.');
   return Math.sqrt(Math.max(best, 0));
 }
 

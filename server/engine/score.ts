@@ -4,7 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export class ScoreModel {
+/** Anything that gives s(x, sigma): a trained network, or an exact score in tests and checks. */
+export interface ScoreFunction {
+  score(x: tf.Tensor, sigma: number): tf.Tensor;
+}
+
+export class ScoreModel implements ScoreFunction {
   constructor(readonly net: tf.LayersModel, readonly conditional: boolean) {}
 
   /** Per-example sigma as a [B] tensor, or one sigma for the whole batch. */

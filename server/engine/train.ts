@@ -146,8 +146,8 @@ class Trainer {
   lastCheckpointStep = -1;
 
   constructor(readonly cfg: TrainConfig) {
-    this.online = buildNetwork(cfg.dataShape, cfg.network);
-    this.ema = buildNetwork(cfg.dataShape, cfg.network);
+    this.online = buildNetwork(cfg.dataShape, cfg.network, cfg.seed);
+    this.ema = buildNetwork(cfg.dataShape, cfg.network, cfg.seed);
     this.ema.setWeights(this.online.getWeights());
     this.model = new ScoreModel(this.online, takesSigma(cfg.network));
     this.emaModel = new ScoreModel(this.ema, takesSigma(cfg.network));

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""The PyTorch anchor of `npm run bench` (bench/bench.ts).
+
+Builds the SAME networks as server/engine/network.ts (from the preset's network config, passed in the
+JSON config) and measures, on the CPU with a fixed number of threads:
+  - DSM training steps/s (per-example sigma from the ladder, Adam, global-norm gradient clipping),
+  - sampling evaluations/s (one Langevin step x + alpha * net(x)/sigma + sqrt(2 alpha) z),
+  - peak RSS of this process.
+
+Usage: python3 bench/torch_ref.py '<json config>'   (bench.ts writes the config)
+Prints one JSON line with the result on stdout.
+"""
+import json
+import math
+import platform
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class UNet(nn.Module):
+    """network.ts's buildUNet: root 3x3 conv (linear); per level `blocks` 3x3 conv + SiLU, the output
+    kept as a skip, then a stride-2 3x3 conv (linear); `blocks` middle convs + SiLU; per level of the
+    decoder nearest x2 upsampling, concat [x, skip], `blocks` convs + SiLU; a 1x1 linear head."""
+
+    def __init__(self, channels, base, mults, blocks):
+        super().__init__()
+        self.root = nn.Conv2d(channels, base, 3, padding=1)
+        self.down = nn.ModuleList()
+        self.stride2 = nn.ModuleList()
+        ch = base
+        skip_ch = []
+        for m in mults:
+            convs = nn.ModuleList()
+            for _ in range(blocks):
+                convs.append(nn.Conv2d(ch, base * m, 3, padding=1))
+                ch = base * m
+            self.down.append(convs)
+            skip_ch.append(ch)
+            self.stride2.append(nn.Conv2d(ch, ch, 3, stride=2, padding=1))
+        deepest = base * mults[-1]
+        self.mid = nn.ModuleList()
+        for _ in range(blocks):
+            self.mid.append(nn.Conv2d(ch, deepest, 3, padding=1))
+            ch = deepest
+        self.up = nn.ModuleList()
+        for level in reversed(range(len(mults))):
+            convs = nn.ModuleList()
+            ch = ch + skip_ch[level]
+            for _ in range(blocks):
+                convs.append(nn.Conv2d(ch, base * mults[level], 3, padding=1))
+                ch = base * mults[level]
+            self.up.append(convs)
+        self.head = nn.Conv2d(ch, channels, 1)
+
+    def forward(self, x):
+        x = self.root(x)
+        skips = []
+        for convs, down in zip(self.down, self.stride2):
+            for c in convs:
+                x = F.silu(c(x))
+            skips.append(x)
+            x = down(x)
+        for c in self.mid:
+            x = F.silu(c(x))
+        for convs, skip in zip(self.up, reversed(skips)):
+            x = F.interpolate(x, scale_factor=2, mode='nearest')
+            x = torch.cat([x, skip], dim=1)
+            for c in convs:
+                x = F.silu(c(x))
+        return self.head(x)
+
+
+class Mlp(nn.Module):
+    """network.ts's buildMlp: input [x, log sigma] (d + 1), dense + SiLU per hidden layer, linear head to d."""
+
+    def __init__(self, d, hidden):
+        super().__init__()
+        layers = []
+        prev = d + 1
+        for units in hidden:
+            layers.append(nn.Linear(prev, units))
+            layers.append(nn.SiLU())
+            prev = units
+        layers.append(nn.Linear(prev, d))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def build(cfg):
+    net = cfg['network']
+    shape = cfg['shape']
+    if net['kind'] == 'unet':
+        h, w, c = shape
+        return UNet(c, net['base'], net['mults'], net['blocks']), [c, h, w], False
+    if net['kind'] == 'mlp':
+        return Mlp(shape[0], net['hidden']), [shape[0]], True
+    raise SystemExit('torch_ref.py: unknown network kind %r' % net['kind'])
+
+
+def stats(rates):
+    s = sorted(rates)
+    return {'min': s[0], 'median': s[len(s) // 2], 'max': s[-1], 'runs': rates}
+
+
+def repeat_count(estimate_s, target_s, lo, hi):
+    if estimate_s <= 0:
+        return hi
+    return max(lo, min(hi, int(round(target_s / estimate_s))))
+
+
+def main():
+    if len(sys.argv) < 2:
+        raise SystemExit("usage: torch_ref.py '<json config>'")
+    cfg = json.loads(sys.argv[1])
+    threads = int(cfg.get('threads', 2))
+    torch.set_num_threads(threads)
+    torch.manual_seed(cfg.get('seed', 0))
+
+    model, ex_shape, conditional = build(cfg)
+    params = sum(p.numel() for p in model.parameters())
+    batch = cfg['batch']
+    sigmas = torch.tensor(cfg['sigmas'], dtype=torch.float32)
+    L = sigmas.numel()
+    clip = cfg['clip']
+    # Adam with TF.js's defaults (beta 0.9/0.999, epsilon 1e-7) at the bench's learning rate.
+    opt = torch.optim.Adam(model.parameters(), lr=cfg['learningRate'], betas=(0.9, 0.999), eps=1e-7)
+    pool = torch.rand([cfg.get('pool', 256)] + ex_shape)
+    view = [batch] + [1] * len(ex_shape)
+
+    def net_out(x, sig):
+        if conditional:
+            x = torch.cat([x, sig.log().reshape(-1, 1)], dim=1)
+        return model(x)
+
+    def train_step():
+        idx = torch.randint(0, pool.shape[0], (batch,))
+        x = pool[idx]
+        sig = sigmas[torch.randint(0, L, (batch,))]
+        z = torch.randn_like(x)
+        noisy = x + z * sig.reshape(view)
+        per_ex = 0.5 * (net_out(noisy, sig) + z).square().reshape(batch, -1).sum(1)
+        loss = per_ex.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        return loss.item(), float(norm)
+
+    # ---- training ----
+    model.train()
+    t_est = 0.0
+    for _ in range(cfg['warmup']):
+        t0 = time.perf_counter()
+        lv, _ = train_step()
+        t_est = time.perf_counter() - t0
+    if not math.isfinite(lv):
+        raise SystemExit('torch_ref.py: the loss is not finite during warm-up')
+    n_train = repeat_count(t_est, cfg['trainSeconds'], cfg['minSteps'], cfg['maxSteps'])
+    train_rates = []
+    for _ in range(cfg['repeats']):
+        t0 = time.perf_counter()
+        for _ in range(n_train):
+            train_step()
+        train_rates.append(n_train / (time.perf_counter() - t0))
+
+    # ---- sampling: one Langevin step at a fixed level ----
+    model.eval()
+    sigma = float(cfg['sampleSigma'])
+    alpha = float(cfg['sampleAlpha'])
+    noise_scale = math.sqrt(2 * alpha)
+    sig_b = torch.full((batch,), sigma)
+
+    def langevin(x):
+        score = net_out(x, sig_b) / sigma
+        return x + alpha * score + noise_scale * torch.randn_like(x)
+
+    with torch.no_grad():
+        x = torch.randn([batch] + ex_shape) * sigma
+        for _ in range(cfg['warmup']):
+            t0 = time.perf_counter()
+            x = langevin(x)
+            t_est = time.perf_counter() - t0
+        n_eval = repeat_count(t_est, cfg['sampleSeconds'], cfg['minSteps'], cfg['maxSteps'])
+        eval_rates = []
+        for _ in range(cfg['repeats']):
+            x = torch.randn([batch] + ex_shape) * sigma
+            t0 = time.perf_counter()
+            for _ in range(n_eval):
+                x = langevin(x)
+            float(x[0].sum())
+            eval_rates.append(n_eval / (time.perf_counter() - t0))
+
+    out = {
+        'side': 'torch',
+        'name': cfg['name'],
+        'params': params,
+        'threads': torch.get_num_threads(),
+        'torchVersion': torch.__version__,
+        'python': platform.python_version(),
+        'trainStepsPerRepeat': n_train,
+        'evalsPerRepeat': n_eval,
+        'train': stats(train_rates),
+        'sample': stats(eval_rates),
+        # ru_maxrss is in KB on Linux.
+        'peakRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        'finalLoss': lv,
+    }
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == '__main__':
+    main()
