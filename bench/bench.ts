@@ -11,7 +11,8 @@
  * script), one after the other, so peak RSS is per model and the sides never compete for the cores.
  *
  * Flags: --quick (smoke test, about a minute), --only NAME[,NAME] (reference, small, mlp),
- * --json (a JSON document on stdout instead of the table), --no-torch.
+ * --json (a JSON document on stdout instead of the table), --no-torch, --torch-threads N (default 2).
+ * HS_BENCH_PYTHON: the Python with torch (default /usr/bin/python3, else python3).
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'child_process';
@@ -69,8 +70,9 @@ interface SideResult {
   name: string;
   params: number;
   threads: number;
-  trainStepsPerRepeat: number;
-  evalsPerRepeat: number;
+  /** Steps (evaluations) actually run in each repeat. */
+  trainStepsPerRepeat: number[];
+  evalsPerRepeat: number[];
   train: Stats;
   sample: Stats;
   peakRssMB: number;
@@ -110,7 +112,7 @@ const MNIST_SIGMA_MAX = 16;
 const LEARNING_RATE = 1e-4;
 const GRAD_CLIP = 1.0;
 const TFJS_THREADS = 1;
-const TORCH_THREADS = 2;
+const DEFAULT_TORCH_THREADS = 2;
 
 function settingsFor(quick: boolean): Settings {
   return quick
@@ -160,13 +162,20 @@ function stats(runs: number[]): Stats {
   return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]!, runs };
 }
 
+/** A repeat stops early past 2x its target time (the warm-up estimate can be far off on a busy machine). */
+function overTime(t0: number, done: number, targetS: number, minSteps: number): boolean {
+  return done >= minSteps && performance.now() - t0 > 2000 * targetS;
+}
+
 function repeatCount(estimateS: number, targetS: number, lo: number, hi: number): number {
   if (!(estimateS > 0)) return hi;
   return Math.max(lo, Math.min(hi, Math.round(targetS / estimateS)));
 }
 
 async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // require, not import(): the same module instance that backend.ts loads (and that registers with this tfjs).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   wasm.setThreadsCount(cfg.threads);
   const backend = await selectBackend('wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
@@ -224,10 +233,17 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
   if (!Number.isFinite(lossValue)) throw new Error(`The loss is not finite during warm-up (${lossValue}).`);
   const nTrain = repeatCount(estimate, cfg.trainSeconds, cfg.minSteps, cfg.maxSteps);
   const trainRates: number[] = [];
+  const trainCounts: number[] = [];
   for (let r = 0; r < cfg.repeats; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < nTrain; i++) lossValue = await trainStep();
-    trainRates.push(nTrain / ((performance.now() - t0) / 1000));
+    let n = 0;
+    while (n < nTrain) {
+      lossValue = await trainStep();
+      n++;
+      if (overTime(t0, n, cfg.trainSeconds, cfg.minSteps)) break;
+    }
+    trainRates.push(n / ((performance.now() - t0) / 1000));
+    trainCounts.push(n);
   }
 
   // One Langevin step as in sampler.ts: x + alpha s(x, sigma) + sqrt(2 alpha) z, s = net(x)/sigma.
@@ -251,12 +267,19 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
   x.dispose();
   const nEval = repeatCount(estimate, cfg.sampleSeconds, cfg.minSteps, cfg.maxSteps);
   const evalRates: number[] = [];
+  const evalCounts: number[] = [];
   for (let r = 0; r < cfg.repeats; r++) {
     x = tf.randomNormal(full, 0, sigma, 'float32', rng.seed());
     const t0 = performance.now();
-    for (let i = 0; i < nEval; i++) x = step(x);
+    let n = 0;
+    while (n < nEval) {
+      x = step(x);
+      n++;
+      if (overTime(t0, n, cfg.sampleSeconds, cfg.minSteps)) break;
+    }
     await x.data();
-    evalRates.push(nEval / ((performance.now() - t0) / 1000));
+    evalRates.push(n / ((performance.now() - t0) / 1000));
+    evalCounts.push(n);
     x.dispose();
   }
 
@@ -265,7 +288,7 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
   sigmas.dispose();
   net.dispose();
   return {
-    side: 'tfjs', name: cfg.name, params, threads: cfg.threads, trainStepsPerRepeat: nTrain, evalsPerRepeat: nEval,
+    side: 'tfjs', name: cfg.name, params, threads: cfg.threads, trainStepsPerRepeat: trainCounts, evalsPerRepeat: evalCounts,
     train: stats(trainRates), sample: stats(evalRates),
     // maxRSS is in KB.
     peakRssMB: process.resourceUsage().maxRSS / 1024,
@@ -289,20 +312,23 @@ interface Args {
   torch: boolean;
   only: string[] | undefined;
   child: string | undefined;
+  torchThreads: number;
   help: boolean;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [--no-torch]
+const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [--no-torch] [--torch-threads N]
   --quick      a smoke test: few steps, 1 repeat (about a minute)
   --only NAME  measure only these models (reference, ${DEFAULT_IMAGE_PRESET}, ${DEFAULT_POINTS_PRESET}); repeatable or comma-separated
   --json       print one JSON document on stdout instead of the table
   --no-torch   skip the PyTorch anchor
-The PyTorch side uses /usr/bin/python3 (else python3), or HS_BENCH_PYTHON when set.`;
+  --torch-threads N
+               PyTorch's thread count (default ${DEFAULT_TORCH_THREADS})
+The PyTorch side runs bench/torch_ref.py with /usr/bin/python3 (else python3), or only HS_BENCH_PYTHON when set.`;
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, json: false, torch: true, only: undefined, child: undefined, help: false };
+  const a: Args = { quick: false, json: false, torch: true, only: undefined, child: undefined, torchThreads: DEFAULT_TORCH_THREADS, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -316,6 +342,11 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--only') a.only = [...(a.only ?? []), ...value().split(',').filter(Boolean)];
     else if (arg.startsWith('--only=')) a.only = [...(a.only ?? []), ...arg.slice(7).split(',').filter(Boolean)];
     else if (arg === '--child') a.child = value();
+    else if (arg === '--torch-threads') {
+      const v = value();
+      a.torchThreads = Number(v);
+      if (!(Number.isInteger(a.torchThreads) && a.torchThreads >= 1)) throw new UsageError(`--torch-threads needs a positive integer (got '${v}').`);
+    }
     else if (arg === '--help' || arg === '-h') a.help = true;
     else throw new UsageError(`Unknown argument '${arg}'.`);
   }
@@ -342,7 +373,8 @@ interface TorchInfo {
 }
 
 function findTorch(): TorchInfo | undefined {
-  const candidates = [process.env.HS_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => Boolean(c));
+  // Debian's python3-torch lives under /usr/bin/python3; a pyenv or venv python3 earlier on PATH may lack it.
+  const candidates = process.env.HS_BENCH_PYTHON ? [process.env.HS_BENCH_PYTHON] : ['/usr/bin/python3', 'python3'];
   for (const python of candidates) {
     const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
     if (r.status === 0) return { python, version: r.stdout.trim() };
@@ -413,15 +445,21 @@ function fmtStats(s: Stats): string {
   return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
 }
 
+function counts(c: number[] | undefined): string {
+  return c ? c.join(',') : '-';
+}
+
 function fmtDuration(seconds: number): string {
   if (seconds < 90) return `${seconds.toFixed(0)} s`;
   if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/** Aligned columns; a row with a single cell is a section heading that spans the table. */
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
+  const body = rows.filter((r) => r.length > 1);
+  const widths = body[0]!.map((_, c) => Math.max(...body.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => (r.length === 1 ? r[0]! : r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd())).join('\n');
 }
 
 async function main(): Promise<number> {
@@ -461,12 +499,13 @@ async function main(): Promise<number> {
   const torchLine = !args.torch
     ? 'PyTorch anchor: skipped (--no-torch)'
     : torch
-      ? `PyTorch anchor: ${torch.version} via ${torch.python}, ${TORCH_THREADS} threads`
+      ? `PyTorch anchor: ${torch.version} via ${torch.python}, ${args.torchThreads} thread${args.torchThreads === 1 ? '' : 's'}`
       : 'PyTorch anchor: not installed (sudo apt-get install python3-torch)';
   if (torch && !fs.existsSync(script)) throw new BenchError(`PyTorch is installed but ${script} is missing.`);
   const load = os.loadavg()[0]!;
   log(`bench${settings.quick ? ' --quick' : ''}: ${cases.map((c) => c.name).join(', ')}; ${torchLine}`);
   if (load > 0.5) log(`  note: load average ${load.toFixed(2)} at start; other work on this machine lowers the figures`);
+  if (args.torchThreads !== DEFAULT_TORCH_THREADS) log(`  note: PyTorch on ${args.torchThreads} thread(s) instead of ${DEFAULT_TORCH_THREADS}`);
 
   const sched = mnistSchedule();
   const evaluations = sched.sigmas.length * sched.stepsPerLevel + 1;
@@ -477,7 +516,7 @@ async function main(): Promise<number> {
     const tfjs = runChild(`${c.name} on tfjs wasm`, process.execPath, [__filename, '--child', JSON.stringify(tfjsCfg)], settings.childTimeoutMs, root);
     let torchRes: SideResult | null = null;
     if (torch) {
-      const torchCfg: MeasureConfig = { ...c.config, threads: TORCH_THREADS };
+      const torchCfg: MeasureConfig = { ...c.config, threads: args.torchThreads };
       torchRes = runChild(`${c.name} on PyTorch`, torch.python, [script, JSON.stringify(torchCfg)], settings.childTimeoutMs, root);
       if (torchRes.params !== tfjs.params) {
         throw new BenchError(
@@ -508,18 +547,28 @@ async function main(): Promise<number> {
     cpu: cpuModel(), cores: os.cpus().length, node: process.version,
     tfjs: tf.version.tfjs, wasm: first?.wasmVersion ?? null, simd: first?.simd ?? null,
     torch: torch?.version ?? null, python: reports.find((r) => r.torch)?.torch?.python ?? null,
-    loadAverageAtStart: load,
+    loadAverageAtStart: load, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
   };
+  const warnings: string[] = [];
+  if (load > 0.5) {
+    warnings.push(`The load average was ${load.toFixed(2)} when the bench started: other processes share the ${machine.cores} cores, so the figures ` +
+      `are lower than on an idle machine${torch && args.torchThreads > 1 ? `, PyTorch's most of all (its ${args.torchThreads} OpenMP threads wait for ` +
+        'each other whenever one is descheduled; on a busy 2-core machine this made it up to 70x slower than with 1 thread). For an anchor that ' +
+        'tolerates a busy machine, rerun with --torch-threads 1 or OMP_WAIT_POLICY=PASSIVE' : ''}.`);
+  }
+  const leaks = reports.filter((r) => (r.tfjs.leakedTensors ?? 0) > 0);
+  if (leaks.length) warnings.push(`Tensors left over in ${leaks.map((r) => `${r.name} (${r.tfjs.leakedTensors})`).join(', ')}.`);
 
   if (args.json) {
     const doc = {
       machine,
       settings: {
-        quick: settings.quick, repeats: settings.repeats, tfjsThreads: TFJS_THREADS, torchThreads: TORCH_THREADS,
+        quick: settings.quick, repeats: settings.repeats, tfjsThreads: TFJS_THREADS, torchThreads: args.torchThreads,
         learningRate: LEARNING_RATE, gradClip: GRAD_CLIP, trainSecondsPerRepeat: settings.trainSeconds, sampleSecondsPerRepeat: settings.sampleSeconds,
       },
       torchAnchor: torchLine,
       elapsedSeconds: elapsed,
+      warnings,
       models: reports,
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -528,7 +577,7 @@ async function main(): Promise<number> {
 
   const out: string[] = [];
   out.push(`High Score bench${settings.quick ? ' (--quick: 1 short repeat, for smoke testing only)' : ''}: ` +
-    `tfjs wasm ${TFJS_THREADS} thread vs PyTorch CPU ${TORCH_THREADS} threads; ${settings.repeats} repeat(s) after warm-up; ` +
+    `tfjs wasm ${TFJS_THREADS} thread vs PyTorch CPU ${args.torchThreads} thread${args.torchThreads === 1 ? "" : "s"}; ${settings.repeats} repeat(s) after warm-up; ` +
     `DSM loss, Adam lr ${LEARNING_RATE}, grad clip ${GRAD_CLIP}`);
   out.push(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, tfjs ${machine.tfjs} (wasm ${machine.wasm ?? '?'}, ` +
     `SIMD ${machine.simd ? 'on' : 'off'}), ${torch ? `PyTorch ${torch.version} (Python ${machine.python ?? '?'})` : 'no PyTorch'}, load average ${load.toFixed(2)} at start`);
@@ -538,7 +587,7 @@ async function main(): Promise<number> {
   for (const r of reports) {
     const params = `${r.tfjs.params.toLocaleString('en-US')} params tfjs${r.torch ? `, ${r.torch.params.toLocaleString('en-US')} torch` : ''}`;
     const what = r.config.shape.length === 3 ? `U-Net ${r.config.shape.join('x')}` : `MLP [x, log sigma], ${r.config.shape[0]}D`;
-    rows.push([`${r.name}${r.isDefault && r.config.shape.length === 3 ? ' (default MNIST preset)' : ''}: ${what}, batch ${r.batch}, ${params}`, '', '', '']);
+    rows.push([`${r.name}${r.isDefault && r.config.shape.length === 3 ? ' (default MNIST preset)' : ''}: ${what}, batch ${r.batch}, ${params}`]);
     rows.push(['  train steps/s', fmtStats(r.tfjs.train), r.torch ? fmtStats(r.torch.train) : '-', r.ratios ? fmt(r.ratios.train) : '-']);
     rows.push(['  sampling evals/s (one Langevin step)', fmtStats(r.tfjs.sample), r.torch ? fmtStats(r.torch.sample) : '-', r.ratios ? fmt(r.ratios.sample) : '-']);
     rows.push(['  peak RSS (MB)', fmt(r.tfjs.peakRssMB), r.torch ? fmt(r.torch.peakRssMB) : '-', r.ratios ? fmt(r.ratios.peakRss) : '-']);
@@ -546,8 +595,8 @@ async function main(): Promise<number> {
   out.push(table(rows));
   out.push('');
   out.push('Rates: higher is better; tfjs/torch is the ratio of medians (below 1: tfjs is slower). ' +
-    `Steps per repeat (tfjs/torch): ${reports.map((r) => `${r.name} train ${r.tfjs.trainStepsPerRepeat}/${r.torch?.trainStepsPerRepeat ?? '-'}, ` +
-      `sample ${r.tfjs.evalsPerRepeat}/${r.torch?.evalsPerRepeat ?? '-'}`).join('; ')}.`);
+    `Steps per repeat (tfjs/torch): ${reports.map((r) => `${r.name} train ${counts(r.tfjs.trainStepsPerRepeat)}/${counts(r.torch?.trainStepsPerRepeat)}, ` +
+      `sample ${counts(r.tfjs.evalsPerRepeat)}/${counts(r.torch?.evalsPerRepeat)}`).join('; ')}.`);
   const sampling = reports.filter((r) => r.mnistSampling);
   if (sampling.length) {
     out.push('');
@@ -559,8 +608,7 @@ async function main(): Promise<number> {
         `${m.torchSeconds !== null ? `, torch ${fmtDuration(m.torchSeconds)}` : ''}`);
     }
   }
-  const leaks = reports.filter((r) => (r.tfjs.leakedTensors ?? 0) > 0);
-  if (leaks.length) out.push(`warning: tensors left over in ${leaks.map((r) => `${r.name} (${r.tfjs.leakedTensors})`).join(', ')}`);
+  for (const w of warnings) out.push(`\nwarning: ${w}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }

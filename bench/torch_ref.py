@@ -25,13 +25,16 @@ import torch.nn.functional as F
 class UNet(nn.Module):
     """network.ts's buildUNet: root 3x3 conv (linear); per level `blocks` 3x3 conv + SiLU, the output
     kept as a skip, then a stride-2 3x3 conv (linear); `blocks` middle convs + SiLU; per level of the
-    decoder nearest x2 upsampling, concat [x, skip], `blocks` convs + SiLU; a 1x1 linear head."""
+    decoder nearest x2 upsampling, concat [x, skip], `blocks` convs + SiLU; a 1x1 linear head.
+    The parameters come in the same order and shapes as the TF.js model's weights (HWIO there, OIHW here).
+    Stride-2 convs use padding=1: TF's 'same' pads 0 before and 1 after on even sizes instead, with the
+    same output shape and cost, so the timing is that of the same network."""
 
     def __init__(self, channels, base, mults, blocks):
         super().__init__()
         self.root = nn.Conv2d(channels, base, 3, padding=1)
+        # One entry per level, so the parameters come in network.ts's layer order.
         self.down = nn.ModuleList()
-        self.stride2 = nn.ModuleList()
         ch = base
         skip_ch = []
         for m in mults:
@@ -39,9 +42,8 @@ class UNet(nn.Module):
             for _ in range(blocks):
                 convs.append(nn.Conv2d(ch, base * m, 3, padding=1))
                 ch = base * m
-            self.down.append(convs)
             skip_ch.append(ch)
-            self.stride2.append(nn.Conv2d(ch, ch, 3, stride=2, padding=1))
+            self.down.append(nn.ModuleDict({'convs': convs, 'stride2': nn.Conv2d(ch, ch, 3, stride=2, padding=1)}))
         deepest = base * mults[-1]
         self.mid = nn.ModuleList()
         for _ in range(blocks):
@@ -60,11 +62,11 @@ class UNet(nn.Module):
     def forward(self, x):
         x = self.root(x)
         skips = []
-        for convs, down in zip(self.down, self.stride2):
-            for c in convs:
+        for level in self.down:
+            for c in level['convs']:
                 x = F.silu(c(x))
             skips.append(x)
-            x = down(x)
+            x = level['stride2'](x)
         for c in self.mid:
             x = F.silu(c(x))
         for convs, skip in zip(self.up, reversed(skips)):
@@ -107,6 +109,11 @@ def build(cfg):
 def stats(rates):
     s = sorted(rates)
     return {'min': s[0], 'median': s[len(s) // 2], 'max': s[-1], 'runs': rates}
+
+
+def over_time(t0, done, target_s, min_steps):
+    """A repeat stops early past 2x its target time (the warm-up estimate can be far off on a busy machine)."""
+    return done >= min_steps and time.perf_counter() - t0 > 2 * target_s
 
 
 def repeat_count(estimate_s, target_s, lo, hi):
@@ -163,12 +170,17 @@ def main():
     if not math.isfinite(lv):
         raise SystemExit('torch_ref.py: the loss is not finite during warm-up')
     n_train = repeat_count(t_est, cfg['trainSeconds'], cfg['minSteps'], cfg['maxSteps'])
-    train_rates = []
+    train_rates, train_counts = [], []
     for _ in range(cfg['repeats']):
         t0 = time.perf_counter()
-        for _ in range(n_train):
-            train_step()
-        train_rates.append(n_train / (time.perf_counter() - t0))
+        n = 0
+        while n < n_train:
+            lv, _ = train_step()
+            n += 1
+            if over_time(t0, n, cfg['trainSeconds'], cfg['minSteps']):
+                break
+        train_rates.append(n / (time.perf_counter() - t0))
+        train_counts.append(n)
 
     # ---- sampling: one Langevin step at a fixed level ----
     model.eval()
@@ -188,14 +200,19 @@ def main():
             x = langevin(x)
             t_est = time.perf_counter() - t0
         n_eval = repeat_count(t_est, cfg['sampleSeconds'], cfg['minSteps'], cfg['maxSteps'])
-        eval_rates = []
+        eval_rates, eval_counts = [], []
         for _ in range(cfg['repeats']):
             x = torch.randn([batch] + ex_shape) * sigma
             t0 = time.perf_counter()
-            for _ in range(n_eval):
+            n = 0
+            while n < n_eval:
                 x = langevin(x)
+                n += 1
+                if over_time(t0, n, cfg['sampleSeconds'], cfg['minSteps']):
+                    break
             float(x[0].sum())
-            eval_rates.append(n_eval / (time.perf_counter() - t0))
+            eval_rates.append(n / (time.perf_counter() - t0))
+            eval_counts.append(n)
 
     out = {
         'side': 'torch',
@@ -204,8 +221,8 @@ def main():
         'threads': torch.get_num_threads(),
         'torchVersion': torch.__version__,
         'python': platform.python_version(),
-        'trainStepsPerRepeat': n_train,
-        'evalsPerRepeat': n_eval,
+        'trainStepsPerRepeat': train_counts,
+        'evalsPerRepeat': eval_counts,
         'train': stats(train_rates),
         'sample': stats(eval_rates),
         # ru_maxrss is in KB on Linux.

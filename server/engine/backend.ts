@@ -131,8 +131,15 @@ export async function selectBackend(
   if (request === 'tensorflow' || request === 'auto') {
     const native = tryNative(loader);
     if (native.report) {
-      await activate('tensorflow');
-      return native.report;
+      try {
+        await activate('tensorflow');
+        const skipped = native.problems.length ? ` (${native.problems.join('; ')})` : '';
+        return { ...native.report, reason: native.report.reason + skipped };
+      } catch (err) {
+        // Loaded, but it cannot start (missing CUDA libraries, say): forget it and fall through.
+        tf.removeBackend('tensorflow');
+        native.problems.push(`${native.report.package} is installed but its backend failed to start: ${(err as Error).message}`);
+      }
     }
     if (request === 'tensorflow') {
       const why = native.problems.length ? native.problems.join('; ') : 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed';
@@ -157,7 +164,10 @@ export async function selectBackend(
     await activate('wasm');
     return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: 'forced: WebAssembly with SIMD and High Score\'s conv-gradient kernels' };
   }
+  if (workload === 'image') {
+    throw new BackendError('The cpu backend is for the 2D toys only: conv nets train hundreds of times slower on it than on wasm, ' +
+      'and tfjs-backend-cpu 4.22 computes a wrong upsampling gradient for batches above 1. Use --backend wasm (the default) or tensorflow.');
+  }
   await activateCpu();
-  const warn = workload === 'image' ? ' — very slow for conv nets (hundreds of times slower than wasm); use it for 2D toys' : '';
-  return { name: 'cpu', package: '@tensorflow/tfjs', reason: `forced: pure-JS cpu backend${warn}` };
+  return { name: 'cpu', package: '@tensorflow/tfjs', reason: 'forced: pure-JS cpu backend' };
 }

@@ -165,7 +165,8 @@ export async function saveCheckpoint(runDir: string, input: SaveInput, keep = 3)
 export function listCheckpoints(runDir: string): string[] {
   const root = path.join(runDir, 'checkpoints');
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root).filter((n) => /^step-\d+$/.test(n)).sort();
+  const step = (n: string) => Number(n.slice('step-'.length));
+  return fs.readdirSync(root).filter((n) => /^step-\d+$/.test(n)).sort((a, b) => step(a) - step(b));
 }
 
 export interface LoadedCheckpoint {
@@ -195,14 +196,15 @@ export async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> 
   const manifest = modelJson.weightsManifest?.[0];
   if (!modelJson.modelTopology || !manifest) throw new CheckpointError(`${modelPath} is not a TF.js layers model (no modelTopology or weightsManifest).`, modelPath);
   const weightData = readBin(path.join(dir, manifest.paths[0] ?? 'model.weights.bin'), expectedBytes(manifest.weights, modelPath));
+  // Read and check every file before building anything, so a damaged checkpoint leaks no tensors.
+  const onlineRaw = readWeights(dir, 'online.json', 'online.weights.bin');
+  const optRaw = readWeights(dir, 'optimizer.json', 'optimizer.bin');
   let ema: tf.LayersModel;
   try {
     ema = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: manifest.weights, weightData }));
   } catch (err) {
     throw new CheckpointError(`${modelPath} could not be loaded as a TF.js model: ${(err as Error).message}`, modelPath);
   }
-  const onlineRaw = readWeights(dir, 'online.json', 'online.weights.bin');
-  const optRaw = readWeights(dir, 'optimizer.json', 'optimizer.bin');
   const online = tf.io.decodeWeights(onlineRaw.data, onlineRaw.specs);
   const optMap = tf.io.decodeWeights(optRaw.data, optRaw.specs);
   const optimizer = optRaw.specs.map((s) => ({ name: s.name, tensor: optMap[s.name]! }));

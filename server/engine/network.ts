@@ -37,6 +37,8 @@ export interface Preset {
   /** Training defaults that go with this size. */
   batch: number;
   learningRate: number;
+  /** EMA decay, where it differs from NCSNv2's 0.999 (short toy runs). */
+  emaDecay?: number;
 }
 
 export const PRESETS: Record<string, Preset> = {
@@ -54,7 +56,7 @@ export const PRESETS: Record<string, Preset> = {
   },
   mlp: {
     name: 'mlp', description: 'MLP 3-128-128-128-2 on [x, log sigma]: for 2D toys',
-    network: { kind: 'mlp', hidden: [128, 128, 128] }, batch: 256, learningRate: 1e-3,
+    network: { kind: 'mlp', hidden: [128, 128, 128] }, batch: 512, learningRate: 1e-3, emaDecay: 0.995,
   },
 };
 

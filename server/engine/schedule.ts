@@ -41,7 +41,7 @@ export interface ScheduleDiagnostics {
   /** The technique-4 objective at the chosen eps (target 1). */
   stepObjective: number;
   /** How each quantity was obtained, for display. */
-  sources: { sigmaMax: 'data' | 'given' | 'hand-set'; levels: 'overlap-rule' | 'given' | 'hand-set' | 'low-dimension-default'; eps: 'technique-4' | 'given' };
+  sources: { sigmaMax: 'data' | 'given' | 'hand-set'; levels: 'overlap-rule' | 'given' | 'hand-set' | 'low-dimension-default' | 'dataset-default'; eps: 'technique-4' | 'given' };
   /** The gamma the overlap rule asks for (undefined where it has no solution, as in 2D). */
   gammaRule?: number;
   /** The technique-4 objective over a range of eps, for plotting. */

@@ -80,16 +80,14 @@ export function defaultStepsPerLevel(kind: Dataset['kind']): number {
 export function scheduleForData(dataset: Dataset, opts: ScheduleOptions = {}, seed = 0): NoiseSchedule {
   const D = exampleSize(dataset.shape);
   const T = opts.stepsPerLevel ?? defaultStepsPerLevel(dataset.kind);
+  const ladder = opts.sigmas || opts.levels !== undefined ? undefined : dataset.toy?.ladder;
+  if (ladder) opts = { sigmaMin: ladder.sigmaMin, levels: ladder.levels, ...opts };
   if (opts.sigmas) return makeSchedule(D, { ...opts, stepsPerLevel: T });
   const sigmaMax = opts.sigmaMax ?? sigmaMaxFromData(dataset.data, dataset.size, D, { seed });
   const schedule = makeSchedule(D, { ...opts, sigmaMax, stepsPerLevel: T });
   if (opts.sigmaMax === undefined) schedule.diagnostics.sources.sigmaMax = 'data';
+  if (ladder) schedule.diagnostics.sources.levels = 'dataset-default';
   return schedule;
-}
-
-/** A cheaper schedule for previews during training: the same ladder with T = 1 (eps re-derived by technique 4). */
-export function previewSchedule(s: NoiseSchedule): NoiseSchedule {
-  return s.stepsPerLevel === 1 ? s : makeSchedule(s.D, { sigmas: s.sigmas, stepsPerLevel: 1 });
 }
 
 function median(xs: number[]): number {
@@ -124,7 +122,7 @@ function newConfig(o: TrainOptions): TrainConfig {
     dataSpec: ds.spec, dataShape: ds.shape, dataKind: ds.kind, preset: presetName, network: preset.network,
     parameters: 0, schedule: scheduleForData(ds, o.schedule, seed), steps,
     batch: o.batch ?? preset.batch, learningRate: o.learningRate ?? preset.learningRate,
-    emaDecay: o.emaDecay ?? 0.999, gradClip: o.gradClip ?? 1.0, seed,
+    emaDecay: o.emaDecay ?? preset.emaDecay ?? 0.999, gradClip: o.gradClip ?? 1.0, seed,
     checkpointEvery: o.checkpointEvery ?? Math.max(1, Math.min(500, Math.ceil(steps / 4))),
     sampleEvery: o.sampleEvery ?? 0, logEvery: o.logEvery ?? (ds.kind === 'points' ? 50 : 10),
     backend: o.backend, createdAt: now(),
@@ -252,8 +250,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const preview = async () => {
     const n = o.previewCount ?? (ds.kind === 'points' ? 1000 : 16);
-    const sched = ds.kind === 'points' ? cfg.schedule : previewSchedule(cfg.schedule);
-    const { samples } = await annealedLangevin(tr.emaModel, sched, shape, { n, seed: cfg.seed + tr.step, ...(o.signal ? { signal: o.signal } : {}) });
+    const { samples } = await annealedLangevin(tr.emaModel, cfg.schedule, shape, { n, seed: cfg.seed + tr.step, ...(o.signal ? { signal: o.signal } : {}) });
     const file = writeSamples(path.join(samplesDir(runDir), `step-${String(tr.step).padStart(6, '0')}`), samples, n, shape);
     event('sample', `Samples from the EMA weights at step ${tr.step}: ${path.relative(runDir, file)}`);
     o.onSample?.({ step: tr.step, data: samples, n, shape, file });

@@ -148,7 +148,22 @@ export function isToyName(name: string): name is ToyName {
   return (TOY_NAMES as readonly string[]).includes(name);
 }
 
+/** sigma_L and L per toy, measured: sigma_L near each toy's finest scale (see ToyDistribution.ladder). */
+const LADDERS: Record<ToyName, { sigmaMin: number; levels: number }> = {
+  mixture: { sigmaMin: 0.5, levels: 20 },
+  '8gaussians': { sigmaMin: 0.1, levels: 10 },
+  swissroll: { sigmaMin: 0.1, levels: 10 },
+  moons: { sigmaMin: 0.05, levels: 10 },
+  checkerboard: { sigmaMin: 0.1, levels: 10 },
+};
+
 export function toyDistribution(name: ToyName): ToyDistribution {
+  const toy = makeToy(name);
+  toy.ladder = LADDERS[name];
+  return toy;
+}
+
+function makeToy(name: ToyName): ToyDistribution {
   switch (name) {
     case 'mixture':
       return new GaussianMixture2D([0.8, 0.2], [[5, 5], [-5, -5]], 1);

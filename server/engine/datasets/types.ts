@@ -5,6 +5,11 @@
 import type { Rng } from '../random';
 
 export interface ToyDistribution {
+  /**
+   * The hand-chosen bottom of the noise ladder: in 2D the overlap rule does not constrain L, and
+   * sigma_L must sit near the data's finest scale, or the last levels freeze (SCORE-MODELS.md).
+   */
+  ladder?: { sigmaMin: number; levels: number };
   /** Draws n fresh points, row-major [n, 2]. */
   sample(n: number, rng: Rng): Float32Array;
   /**
