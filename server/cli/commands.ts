@@ -30,6 +30,7 @@ Commands
       (technique 2), eps for T steps per level (technique 4).
   train --data SPEC --out RUNDIR [--steps N] [--batch B] [--preset NAME] [--seed S] [--lr X]
         [--backend auto|wasm|cpu|tensorflow] [--checkpoint-every N] [--sample-every N] [--resume] [--json]
+        [--sigma-max S] [--sigma-min S] [--levels L] [--steps-per-level T]
       Trains a score model with denoising score matching; Ctrl-C stops after a checkpoint.
   sample --run RUNDIR --n N --out FILE [--seed S] [--steps-per-level T] [--no-denoise] [--json]
       Annealed Langevin dynamics from the EMA weights: a PNG grid for images, a CSV for 2D points.
@@ -170,6 +171,8 @@ async function cmdTrain(flags: Flags): Promise<number> {
   const sampleEvery = num(flags, 'sample-every', { int: true, min: 0 });
   const T = num(flags, 'steps-per-level', { int: true, min: 1 });
   const sigmaMin = num(flags, 'sigma-min', { min: 0 });
+  const sigmaMax = num(flags, 'sigma-max', { min: 0 });
+  const levels = num(flags, 'levels', { int: true, min: 2 });
   say(flags, `data: ${spec} — ${ds.size} examples of shape [${ds.shape}]`);
   const ac = interruptSignal(flags);
   const bar = new ProgressBar('train', !flags.json);
@@ -179,7 +182,10 @@ async function cmdTrain(flags: Flags): Promise<number> {
     ...(preset ? { preset } : {}), ...(steps !== undefined ? { steps } : {}), ...(batch !== undefined ? { batch } : {}),
     ...(seed !== undefined ? { seed } : {}), ...(lr !== undefined ? { learningRate: lr } : {}),
     ...(ckEvery !== undefined ? { checkpointEvery: ckEvery } : {}), ...(sampleEvery !== undefined ? { sampleEvery } : {}),
-    schedule: { ...(T !== undefined ? { stepsPerLevel: T } : {}), ...(sigmaMin !== undefined ? { sigmaMin } : {}) },
+    schedule: {
+      ...(T !== undefined ? { stepsPerLevel: T } : {}), ...(sigmaMin !== undefined ? { sigmaMin } : {}),
+      ...(sigmaMax !== undefined ? { sigmaMax } : {}), ...(levels !== undefined ? { levels } : {}),
+    },
     signal: ac.signal,
     onProgress: (m: StepMetrics) => {
       if (flags.json) emit({ type: 'progress', step: m.step, loss: m.loss, perLevel: m.perLevel, stepsPerSec: m.stepsPerSec, etaSec: m.etaSec });
@@ -388,7 +394,7 @@ export async function runCommand(command: string, args: string[], parseArgs: typ
     case 'train':
       return cmdTrain(parse(parseArgs, args, {
         data: s, out: s, steps: s, batch: s, preset: s, seed: s, lr: s, 'checkpoint-every': s, 'sample-every': s,
-        'steps-per-level': s, 'sigma-min': s, resume: b,
+        'steps-per-level': s, 'sigma-min': s, 'sigma-max': s, levels: s, resume: b,
       }).flags);
     case 'sample':
       return cmdSample(parse(parseArgs, args, { run: s, n: s, out: s, seed: s, 'steps-per-level': s, 'no-denoise': b }).flags);
