@@ -177,6 +177,7 @@ async function cmdTrain(flags: Flags): Promise<number> {
   const ac = interruptSignal(flags);
   const bar = new ProgressBar('train', !flags.json);
   const t0 = Date.now();
+  let total = steps;
   const result = await train({
     runDir: out, dataset: ds, backend: backend.name, resume,
     ...(preset ? { preset } : {}), ...(steps !== undefined ? { steps } : {}), ...(batch !== undefined ? { batch } : {}),
@@ -190,7 +191,7 @@ async function cmdTrain(flags: Flags): Promise<number> {
     onProgress: (m: StepMetrics) => {
       if (flags.json) emit({ type: 'progress', step: m.step, loss: m.loss, perLevel: m.perLevel, stepsPerSec: m.stepsPerSec, etaSec: m.etaSec });
       else {
-        const total = readConfig(path.resolve(out)).steps;
+        total ??= readConfig(path.resolve(out)).steps;
         bar.update(m.step, total, `loss ${m.loss.toPrecision(4)}  ${m.stepsPerSec.toFixed(2)} steps/s  ETA ${formatDuration(m.etaSec)}`);
       }
     },

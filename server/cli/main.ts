@@ -30,9 +30,8 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
     const e = err as Error;
-    const known = e instanceof CliError || /Error$/.test(e?.name ?? '') && e.name !== 'Error' && e.name !== 'TypeError';
     process.stderr.write(`highscore: ${e?.message ?? String(err)}\n`);
-    if (!known && process.env.HS_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    if (process.env.HS_DEBUG) process.stderr.write(`${e?.stack}\n`);
     process.exitCode = e instanceof CliError ? e.exitCode : 1;
   },
 );

@@ -41,7 +41,7 @@ export interface CheckpointState {
   network: NetworkConfig;
   schedule: NoiseSchedule;
   /** Training state for resuming: RNG stream position, EMA decay, recent losses (spike detection). */
-  training: { rngState: number; emaDecay: number; recentLosses: number[]; learningRate: number; epochPos: number };
+  training: { rngState: number; emaDecay: number; recentLosses: number[]; learningRate: number };
   /** The loss at this step, for listings. */
   loss: number | null;
 }

@@ -2,7 +2,6 @@
  * Using a trained run: load its EMA network from the latest checkpoint, then sample, inpaint or make
  * variations. Shared by the CLI and the backend server.
  */
-import type * as tf from '@tensorflow/tfjs';
 import { loadLatestCheckpoint, type CheckpointState } from './checkpoint';
 import { takesSigma } from './network';
 import { makeSchedule, type NoiseSchedule } from './schedule';
@@ -19,14 +18,13 @@ export interface RunModel {
 export async function loadRunModel(runDir: string): Promise<RunModel> {
   const ck = await loadLatestCheckpoint(runDir);
   // Only the EMA network is needed for sampling.
-  const tfx = ck.ema as tf.LayersModel;
   for (const t of Object.values(ck.online)) t.dispose();
   for (const n of ck.optimizer) n.tensor.dispose();
   return {
-    model: new ScoreModel(tfx, takesSigma(ck.state.network)),
+    model: new ScoreModel(ck.ema, takesSigma(ck.state.network)),
     state: ck.state,
     checkpointDir: ck.dir,
-    dispose: () => tfx.dispose(),
+    dispose: () => ck.ema.dispose(),
   };
 }
 

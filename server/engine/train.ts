@@ -203,7 +203,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       throw new TrainingError(`Run ${runDir} was trained on '${cfg.dataSpec}', not '${o.dataset.spec}'. Resume it with --data ${cfg.dataSpec}.`);
     }
     resumeFrom = await loadLatestCheckpoint(runDir);
+    // What may change on resume: the length and the bookkeeping intervals (not the model or the data).
     if (o.steps !== undefined) cfg.steps = o.steps;
+    if (o.checkpointEvery !== undefined) cfg.checkpointEvery = o.checkpointEvery;
+    if (o.sampleEvery !== undefined) cfg.sampleEvery = o.sampleEvery;
+    if (o.logEvery !== undefined) cfg.logEvery = o.logEvery;
     cfg.backend = o.backend;
   } else {
     if (fs.existsSync(path.join(runDir, 'config.json')) || listCheckpoints(runDir).length) {
@@ -241,7 +245,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, step: tr.step, createdAt: now(),
       dataSpec: cfg.dataSpec, dataShape: shape, network: cfg.network, schedule: cfg.schedule, loss,
-      training: { rngState: tr.rng.getState(), emaDecay: cfg.emaDecay, recentLosses: tr.recentLosses.slice(-100), learningRate: tr.learningRate, epochPos: 0 },
+      training: { rngState: tr.rng.getState(), emaDecay: cfg.emaDecay, recentLosses: tr.recentLosses.slice(-100), learningRate: tr.learningRate },
     };
     await saveCheckpoint(runDir, { online: tr.online, ema: tr.ema, optimizer: tr.optimizer, state });
     tr.lastCheckpointStep = tr.step;
