@@ -12,4 +12,8 @@ const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs'
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'server/cli/main.ts')], outfile: join(root, 'dist/cli.js') }),
   build({ ...common, entryPoints: [join(root, 'bench/bench.ts')], outfile: join(root, 'dist/bench.js') }),
+  // The backend server (vscode-languageserver bundled in) and its job worker, which the server starts
+  // from the file beside itself (dist/worker.js).
+  build({ ...common, entryPoints: [join(root, 'server/lsp/main.ts')], outfile: join(root, 'dist/server.js') }),
+  build({ ...common, entryPoints: [join(root, 'server/lsp/worker.ts')], outfile: join(root, 'dist/worker.js') }),
 ]);

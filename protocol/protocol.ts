@@ -1,0 +1,707 @@
+/**
+ * The High Score protocol: the custom JSON-RPC requests and notifications between the extension, the
+ * backend server (server/lsp) and the dashboard webview, in the spirit of rust-analyzer's lsp_ext.ts.
+ *
+ * This module imports nothing: no engine, no node, no vscode, no JSON-RPC library. It declares
+ *  - the method names as string constants (`StartTraining`, `Progress`, ...);
+ *  - the params and results as interfaces;
+ *  - `Requests` (method -> [params, result]) and `Notifications` (method -> params), so a caller gets
+ *    typed requests with any JSON-RPC library (`sendRequest` / `onNotification` below take any object
+ *    with the usual `sendRequest(method, params)` / `onNotification(method, handler)` methods);
+ *  - shape-checking guards (`isProgress`, ...) for every message a receiver must not trust blindly
+ *    (the webview checks each message it gets before using it).
+ * So it bundles into the extension (node), the server (node) and the webview (browser) alike.
+ *
+ * Conventions: paths are absolute file-system paths as the server sees them; noise levels are counted
+ * from 1 (level 1 = sigma_1, the largest; level L = sigma_L, the smallest), as the CLI's `vary --level`;
+ * `png` fields are base64-encoded PNG files (no `data:` prefix); numbers that JSON cannot carry (NaN,
+ * infinity) are sent as null.
+ */
+
+/** Bumped when a message changes incompatibly; the server reports it in `initialize`'s result. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------------
+// Method names
+// ---------------------------------------------------------------------------------------------------
+
+/** Request: start a new training run. Answered once the run has started (data loaded, run folder written). */
+export const StartTraining = 'highscore/startTraining';
+/** Request: ask the running training job to stop; it writes a checkpoint, then `jobEnded` says 'stopped'. */
+export const StopTraining = 'highscore/stopTraining';
+/** Request: continue a stopped (or finished, with more steps) run from its latest checkpoint. */
+export const ResumeTraining = 'highscore/resumeTraining';
+/** Request: draw samples from a run's EMA weights with annealed Langevin dynamics. */
+export const Sample = 'highscore/sample';
+/** Request: fill the unknown pixels of an image (NCSN inpainting). */
+export const Inpaint = 'highscore/inpaint';
+/** Request: variations of one training example, starting from a noise level. */
+export const Vary = 'highscore/vary';
+/** Request: the noise schedule for a dataset (techniques 1, 2, 4) with its diagnostics. */
+export const ComputeSchedule = 'highscore/computeSchedule';
+/** Request: the runs in a runs folder, with their state. */
+export const ListRuns = 'highscore/listRuns';
+/** Request: a run's config, status, checkpoints and schedule. */
+export const DescribeCheckpoint = 'highscore/describeCheckpoint';
+/** Request: cancel any job (training, sampling, inpainting, variations) by its id. */
+export const CancelJob = 'highscore/cancelJob';
+
+/** Notification (server -> client): training progress, once per logging interval. */
+export const Progress = 'highscore/progress';
+/** Notification (server -> client): a preview grid (or point cloud) from the EMA weights during training. */
+export const TrainingSamples = 'highscore/trainingSamples';
+/** Notification (server -> client): one annealed-Langevin level done. */
+export const SamplingProgress = 'highscore/samplingProgress';
+/** Notification (server -> client): a log line (backend choice, training events, worker output). */
+export const Log = 'highscore/log';
+/** Notification (server -> client): a job finished, stopped or failed. Every started job gets exactly one. */
+export const JobEnded = 'highscore/jobEnded';
+
+/** Every request method, for registration loops and checks. */
+export const REQUEST_METHODS = [
+  StartTraining, StopTraining, ResumeTraining, Sample, Inpaint, Vary, ComputeSchedule, ListRuns, DescribeCheckpoint, CancelJob,
+] as const;
+
+/** Every notification method. */
+export const NOTIFICATION_METHODS = [Progress, TrainingSamples, SamplingProgress, Log, JobEnded] as const;
+
+/**
+ * Error codes of the server's JSON-RPC errors (the message always names the problem and the fix).
+ * -32602 and -32803 are JSON-RPC's and LSP's own; the others are in JSON-RPC's server-defined range.
+ */
+export const ErrorCodes = {
+  /** The params are missing a field or have one of the wrong type or range. */
+  InvalidParams: -32602,
+  /** The request was well-formed but could not be done (unknown dataset, broken run folder, ...). */
+  RequestFailed: -32803,
+  /** A training run is already going (only one at a time). */
+  TrainingBusy: -32001,
+  /** No such job, run or folder. */
+  NotFound: -32002,
+} as const;
+
+// ---------------------------------------------------------------------------------------------------
+// Shared shapes (redeclared structurally: the protocol does not import the engine)
+// ---------------------------------------------------------------------------------------------------
+
+/** Which compute backend to use; 'auto' takes native TensorFlow if installed, else wasm. */
+export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** A run's state as written in its status.json. */
+export type RunState = 'running' | 'finished' | 'failed' | 'stopped';
+
+/** How a job ended. */
+export type JobEndState = 'finished' | 'stopped' | 'failed';
+
+/** The kinds of job the server runs in worker threads. */
+export type JobKind = 'train' | 'sample' | 'inpaint' | 'vary';
+
+/** Noise-schedule settings; anything absent follows NCSNv2's techniques (sigma_1 from the data, L from the overlap rule, eps from technique 4). */
+export interface ScheduleSettings {
+  /** sigma_1; default: the largest distance between two training examples (technique 1). */
+  sigmaMax?: number;
+  /** sigma_L; default 0.01 for images, a per-toy value for the 2D toys. */
+  sigmaMin?: number;
+  /** L, the number of levels; default from the overlap rule (technique 2). */
+  levels?: number;
+  /** T, Langevin steps per level; default 5 for images, 100 for 2D points. */
+  stepsPerLevel?: number;
+  /** eps, the step size; default from technique 4. */
+  eps?: number;
+}
+
+/** The schedule's diagnostics, for the dashboard's plots (the engine's ScheduleDiagnostics). */
+export interface ScheduleDiagnostics {
+  /** The overlap rule's value at the ladder's gamma (target 0.5). */
+  overlap: number;
+  /** The technique-4 objective at the chosen eps (target 1). */
+  stepObjective: number;
+  /** How each quantity was obtained. */
+  sources: {
+    sigmaMax: 'data' | 'given' | 'hand-set';
+    levels: 'overlap-rule' | 'given' | 'hand-set' | 'low-dimension-default' | 'dataset-default';
+    eps: 'technique-4' | 'given';
+  };
+  /** The gamma the overlap rule asks for (absent where it has no solution, as in 2D). */
+  gammaRule?: number;
+  /** The technique-4 objective over a range of eps. */
+  objectiveCurve: { eps: number[]; value: number[] };
+  /** The overlap rule's value over a range of gamma. */
+  overlapCurve: { gamma: number[]; value: number[] };
+}
+
+/** A noise schedule (the engine's NoiseSchedule). */
+export interface NoiseSchedule {
+  /** sigma_1 > ... > sigma_L. */
+  sigmas: number[];
+  /** The data dimension. */
+  D: number;
+  /** sigma_{i-1} / sigma_i. */
+  gamma: number;
+  /** T. */
+  stepsPerLevel: number;
+  /** The Langevin step size eps (alpha_i = eps sigma_i^2 / sigma_L^2). */
+  eps: number;
+  diagnostics: ScheduleDiagnostics;
+}
+
+/** The network of a run (the engine's NetworkConfig). */
+export type NetworkConfig =
+  | { kind: 'unet'; base: number; mults: number[]; blocks: number }
+  | { kind: 'mlp'; hidden: number[] };
+
+/** A run's config.json (the engine's TrainConfig). */
+export interface RunConfig {
+  dataSpec: string;
+  dataShape: number[];
+  dataKind: 'image' | 'points';
+  preset: string;
+  network: NetworkConfig;
+  parameters: number;
+  schedule: NoiseSchedule;
+  steps: number;
+  batch: number;
+  learningRate: number;
+  emaDecay: number;
+  gradClip: number;
+  seed: number;
+  checkpointEvery: number;
+  sampleEvery: number;
+  logEvery: number;
+  backend: string;
+  createdAt: string;
+}
+
+/** A run's status.json (the engine's RunStatus). */
+export interface RunStatus {
+  state: RunState;
+  step: number;
+  totalSteps: number;
+  lastLoss: number | null;
+  message?: string;
+  pid?: number;
+  updatedAt: string;
+}
+
+/**
+ * Float values (one example, HWC, in [0, 1] for images): a plain array, or a base64 string of the
+ * little-endian float32 bytes (a quarter the size on the wire).
+ */
+export type FloatValues = number[] | string;
+
+/** Samples as people look at them: a PNG grid for images, flat [x0, y0, x1, y1, ...] for 2D points. */
+export interface SampleImage {
+  /** Base64 PNG grid (images). */
+  png?: string;
+  /** Flat coordinates, n * D values (points). */
+  points?: number[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------------
+
+/** Options the client passes in `initialize`'s `initializationOptions`. */
+export interface InitializationOptions {
+  /** The default runs folder; default `<workspace>/.highscore/runs`. Relative paths are from the workspace. */
+  runsFolder?: string;
+  /** The default compute backend; default the HIGHSCORE_BACKEND environment variable, else 'auto'. */
+  backend?: BackendRequest;
+}
+
+/** Params of `highscore/startTraining`. */
+export interface StartTrainingParams {
+  /** Dataset spec: `mnist`, `fashion-mnist[:DIR]`, `idx:FILE`, `folder:DIR`, `cifar10:DIR`, `toy:NAME`. */
+  data: string;
+  /** The folder holding runs; default the server's runs folder (`<workspace>/.highscore/runs`). */
+  runsFolder?: string;
+  /** The run's folder name inside runsFolder (letters, digits, `.`, `_`, `-`); default `<data>-<date>-<time>`. */
+  runName?: string;
+  /** An explicit run folder; overrides runsFolder and runName. */
+  runDir?: string;
+  /** Model preset: tiny, small, reference (U-Nets), mlp (2D toys). Default: small for images, mlp for points. */
+  preset?: string;
+  /** Total training steps; default 2000. */
+  steps?: number;
+  /** Batch size; default the preset's. */
+  batch?: number;
+  /** Seed of the initialisation, the data order and the noise; default 0. */
+  seed?: number;
+  /** Adam's learning rate; default the preset's. */
+  lr?: number;
+  /** Preview samples every this many steps (0: only at the end); default 0. */
+  sampleEvery?: number;
+  /** Checkpoint every this many steps; default a quarter of the run, at most 500. */
+  checkpointEvery?: number;
+  /** Report progress every this many steps; default 50 for points, 10 for images. */
+  logEvery?: number;
+  /** Compute backend; default the server's. */
+  backend?: BackendRequest;
+  /** Noise-schedule settings. */
+  schedule?: ScheduleSettings;
+}
+
+/** Result of `highscore/startTraining` and `highscore/resumeTraining`. */
+export interface StartTrainingResult {
+  /** The training job (for `cancelJob`; also in every progress notification). */
+  jobId: string;
+  /** The run's name (its folder's name). */
+  runId: string;
+  /** The run's folder. */
+  runDir: string;
+}
+
+/** Params of `highscore/stopTraining`. */
+export interface StopTrainingParams {
+  /** The run's name or folder, as `startTraining` returned them. */
+  runId: string;
+}
+
+/** Result of `highscore/stopTraining` and `highscore/cancelJob`: the stop was asked for; `jobEnded` follows. */
+export interface StopResult {
+  jobId: string;
+  kind: JobKind;
+  runId?: string;
+}
+
+/** Params of `highscore/resumeTraining`. */
+export interface ResumeTrainingParams {
+  /** The run's folder. */
+  runDir: string;
+  /** The new total number of steps; default the run's. */
+  steps?: number;
+  sampleEvery?: number;
+  checkpointEvery?: number;
+  logEvery?: number;
+  backend?: BackendRequest;
+}
+
+/** What the sampling requests share. */
+export interface SamplingCommon {
+  /** The run's folder (its latest loadable checkpoint is used). */
+  runDir: string;
+  /** Number of samples (completions, variations). */
+  n: number;
+  /** Seed of the chain; default 0. */
+  seed?: number;
+  /** T for this chain (eps re-derived by technique 4); default the run's. */
+  stepsPerLevel?: number;
+  /** Where to write the grid (.png) or points (.csv); default `<runDir>/samples/<kind>-<time>`. */
+  out?: string;
+  backend?: BackendRequest;
+}
+
+/** Params of `highscore/sample`. */
+export interface SampleParams extends SamplingCommon {
+  /** Snapshots kept along the chain (evenly over the levels); default 0. */
+  snapshots?: number;
+  /** The final denoising step; default true. */
+  denoise?: boolean;
+}
+
+/** Params of `highscore/inpaint`. */
+export interface InpaintParams extends SamplingCommon {
+  /** The image, one example HWC in [0, 1]. */
+  image: FloatValues;
+  /** The mask, one example's shape: 1 = known (kept), 0 = to fill. */
+  mask: FloatValues;
+}
+
+/** Params of `highscore/vary`. */
+export interface VaryParams extends SamplingCommon {
+  /** The training example to vary, from 0. */
+  index: number;
+  /** The noise level to start from, 1 (sigma_1: new samples) .. L (close copies). */
+  level: number;
+}
+
+/** Result of the sampling requests: the job started; its progress and end come as notifications. */
+export interface JobStartedResult {
+  jobId: string;
+}
+
+/** Params of `highscore/computeSchedule`. */
+export interface ComputeScheduleParams extends ScheduleSettings {
+  /** Dataset spec, as in startTraining. */
+  data: string;
+}
+
+/** Result of `highscore/computeSchedule`. */
+export interface ComputeScheduleResult {
+  data: string;
+  /** A short label of the dataset. */
+  name: string;
+  kind: 'image' | 'points';
+  /** One example's shape. */
+  shape: number[];
+  /** Number of examples. */
+  size: number;
+  schedule: NoiseSchedule;
+}
+
+/** Params of `highscore/listRuns`. */
+export interface ListRunsParams {
+  /** The runs folder; default the server's. */
+  folder?: string;
+}
+
+/** One run in a listing. Broken folders are listed too, with state 'unknown' or 'failed' and a message. */
+export interface RunSummary {
+  /** The folder's name (the runId). */
+  name: string;
+  /** The folder. */
+  dir: string;
+  /** 'unknown' where status.json is missing or unreadable. A 'running' run whose process is gone is listed as 'stopped'. */
+  state: RunState | 'unknown';
+  step: number;
+  totalSteps: number | null;
+  lastLoss: number | null;
+  /** The dataset spec (null where config.json is unreadable). */
+  data: string | null;
+  preset: string | null;
+  dataKind: 'image' | 'points' | null;
+  /** When status.json was last written (ISO time), or null. */
+  updatedAt: string | null;
+  /** The status message, or what is wrong with the folder. */
+  message?: string;
+  /** True where status.json says running but its process is gone (resume it from the last checkpoint). */
+  interrupted?: boolean;
+  /** The job of this server that is training it right now. */
+  jobId?: string;
+}
+
+/** Result of `highscore/listRuns`. */
+export type ListRunsResult = RunSummary[];
+
+/** Params of `highscore/describeCheckpoint`. */
+export interface DescribeCheckpointParams {
+  runDir: string;
+}
+
+/** One checkpoint of a run. */
+export interface CheckpointSummary {
+  /** Folder name, `step-000500`. */
+  name: string;
+  dir: string;
+  step: number;
+  loss: number | null;
+  createdAt: string | null;
+}
+
+/** Result of `highscore/describeCheckpoint`. */
+export interface CheckpointDescription {
+  runDir: string;
+  name: string;
+  config: RunConfig;
+  /** null where status.json is missing or unreadable. */
+  status: RunStatus | null;
+  /** Oldest first. */
+  checkpoints: CheckpointSummary[];
+  /** The checkpoint latest.json names (sampling uses it), or null. */
+  latest: string | null;
+  /** The run's schedule (from the latest checkpoint, else the config). */
+  schedule: NoiseSchedule;
+  /** Files in the run's samples folder, oldest first. */
+  samples: string[];
+}
+
+/** Params of `highscore/cancelJob`. */
+export interface CancelJobParams {
+  jobId: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Notifications
+// ---------------------------------------------------------------------------------------------------
+
+/** `highscore/progress`: a training job's progress, once per logging interval. */
+export interface ProgressParams {
+  jobId: string;
+  runId: string;
+  step: number;
+  totalSteps: number;
+  /** Mean loss over the logging window. */
+  loss: number;
+  /** Mean loss per noise level over the window, level 1 first (null where no example drew that level). */
+  perLevel: (number | null)[];
+  /** Mean gradient norm before clipping over the window. */
+  gradNorm: number | null;
+  stepsPerSec: number;
+  /** Seconds to the end at the current speed (null: unknown). */
+  etaSec: number | null;
+}
+
+/** `highscore/trainingSamples`: samples from the EMA weights during (and at the end of) training. */
+export interface TrainingSamplesParams extends SampleImage {
+  jobId: string;
+  runId: string;
+  step: number;
+  /** Number of samples shown. */
+  n: number;
+  /** One example's shape: [H, W, C] (png is set) or [2] (points is set). */
+  shape: number[];
+  /** The file the engine wrote (PNG grid or CSV). */
+  file: string;
+}
+
+/** `highscore/samplingProgress`: one level of an annealed Langevin chain done. */
+export interface SamplingProgressParams {
+  jobId: string;
+  runId?: string;
+  /** The level just finished, 1..levels. */
+  level: number;
+  levels: number;
+  sigma: number;
+  /** The Langevin step size at this level. */
+  alpha: number;
+  /** Network evaluations done and in all. */
+  done: number;
+  total: number;
+  /** Mean per-example norm of alpha * score at the level's last step (null: not measured). */
+  scoreNorm: number | null;
+  /** Mean per-example norm of the noise sqrt(2 alpha) z at the level's last step. */
+  noiseNorm: number | null;
+  /** The chain at this level, where a snapshot was asked for and the engine reports it live. */
+  snapshot?: SampleImage;
+}
+
+/** `highscore/log`: a line for the Output channel. */
+export interface LogParams {
+  level: 'info' | 'warning' | 'error';
+  message: string;
+  jobId?: string;
+}
+
+/** What a finished training job reports in `jobEnded.result`. */
+export interface TrainingJobResult {
+  type: 'training';
+  runDir: string;
+  step: number;
+  totalSteps: number | null;
+  lastLoss: number | null;
+}
+
+/** A snapshot along a sampling chain. */
+export interface SnapshotResult extends SampleImage {
+  /** 1..L. */
+  level: number;
+  sigma: number;
+}
+
+/** What a finished sampling, inpainting or variations job reports in `jobEnded.result`. */
+export interface SamplingJobResult extends SampleImage {
+  type: 'samples';
+  /** The file written: a PNG grid (images) or a CSV (points). */
+  file: string;
+  /** Number of items in the grid or point set (inpainting and variations put the input first). */
+  n: number;
+  shape: number[];
+  dataKind: 'image' | 'points';
+  /** What the first item is, where it is not a sample: 'masked input' or 'source example'. */
+  first?: string;
+  /** Snapshots along the chain (sample with `snapshots`), in level order. */
+  snapshots: SnapshotResult[];
+  seconds: number;
+}
+
+/** `highscore/jobEnded`: a job finished, was stopped or failed. */
+export interface JobEndedParams {
+  jobId: string;
+  runId?: string;
+  kind: JobKind;
+  state: JobEndState;
+  /** In plain words: what happened and, on failure, what to do. */
+  message: string;
+  result?: TrainingJobResult | SamplingJobResult;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Method maps and typed helpers
+// ---------------------------------------------------------------------------------------------------
+
+/** Every request: method -> [params, result]. */
+export interface Requests {
+  [StartTraining]: [StartTrainingParams, StartTrainingResult];
+  [StopTraining]: [StopTrainingParams, StopResult];
+  [ResumeTraining]: [ResumeTrainingParams, StartTrainingResult];
+  [Sample]: [SampleParams, JobStartedResult];
+  [Inpaint]: [InpaintParams, JobStartedResult];
+  [Vary]: [VaryParams, JobStartedResult];
+  [ComputeSchedule]: [ComputeScheduleParams, ComputeScheduleResult];
+  [ListRuns]: [ListRunsParams, ListRunsResult];
+  [DescribeCheckpoint]: [DescribeCheckpointParams, CheckpointDescription];
+  [CancelJob]: [CancelJobParams, StopResult];
+}
+
+/** Every notification: method -> params. */
+export interface Notifications {
+  [Progress]: ProgressParams;
+  [TrainingSamples]: TrainingSamplesParams;
+  [SamplingProgress]: SamplingProgressParams;
+  [Log]: LogParams;
+  [JobEnded]: JobEndedParams;
+}
+
+export type RequestMethod = keyof Requests;
+export type NotificationMethod = keyof Notifications;
+export type RequestParams<M extends RequestMethod> = Requests[M][0];
+export type RequestResult<M extends RequestMethod> = Requests[M][1];
+
+/** Anything that sends JSON-RPC requests by method name (vscode-jsonrpc's MessageConnection, vscode-languageclient's LanguageClient). */
+export interface RequestSender {
+  sendRequest(method: string, params: unknown): Promise<unknown>;
+}
+
+/** Anything that receives notifications by method name. */
+export interface NotificationReceiver {
+  // The handler's parameter is what arrives on the wire, unchecked: the libraries type it `any`.
+  onNotification(method: string, handler: (params: unknown) => void): unknown;
+}
+
+/** A typed request: the params and the result follow `Requests`. */
+export function sendRequest<M extends RequestMethod>(sender: RequestSender, method: M, params: RequestParams<M>): Promise<RequestResult<M>> {
+  return sender.sendRequest(method, params) as Promise<RequestResult<M>>;
+}
+
+/**
+ * A typed, checked notification handler: `handler` only sees params that passed the method's guard;
+ * the others go to `onInvalid` (default: dropped).
+ */
+export function onNotification<M extends NotificationMethod>(
+  receiver: NotificationReceiver,
+  method: M,
+  handler: (params: Notifications[M]) => void,
+  onInvalid?: (raw: unknown) => void,
+): unknown {
+  const guard = NOTIFICATION_GUARDS[method] as (x: unknown) => x is Notifications[M];
+  return receiver.onNotification(method, (raw: unknown) => {
+    if (guard(raw)) handler(raw);
+    else onInvalid?.(raw);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Guards: check a message's shape before trusting it
+// ---------------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+/** A plain object (not null, not an array). */
+function isObj(x: unknown): x is Obj {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isNumOrNull = (x: unknown): x is number | null => x === null || isNum(x);
+const isCount = (x: unknown): x is number => isNum(x) && Number.isInteger(x) && x >= 0;
+const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
+const optional = (x: unknown, check: (v: unknown) => boolean) => x === undefined || check(x);
+const isShape = (x: unknown): x is number[] => Array.isArray(x) && x.length > 0 && x.every((v) => isCount(v) && v > 0);
+const JOB_KINDS: readonly string[] = ['train', 'sample', 'inpaint', 'vary'];
+const END_STATES: readonly string[] = ['finished', 'stopped', 'failed'];
+const RUN_STATES: readonly string[] = ['running', 'finished', 'failed', 'stopped', 'unknown'];
+
+/** A sample image: a non-empty base64 PNG, or a numeric point list, or both; nothing else. */
+function isSampleImage(x: unknown): x is SampleImage {
+  if (!isObj(x)) return false;
+  const hasPng = x.png !== undefined;
+  const hasPoints = x.points !== undefined;
+  if (!hasPng && !hasPoints) return false;
+  return optional(x.png, (v) => isStr(v) && v.length > 0 && /^[A-Za-z0-9+/]+=*$/.test(v)) && optional(x.points, isNumArray);
+}
+
+/** A `highscore/progress` notification. */
+export function isProgress(x: unknown): x is ProgressParams {
+  return isObj(x) && isStr(x.jobId) && isStr(x.runId) && isCount(x.step) && isCount(x.totalSteps) && isNum(x.loss) &&
+    Array.isArray(x.perLevel) && x.perLevel.every(isNumOrNull) && isNumOrNull(x.gradNorm) && isNum(x.stepsPerSec) &&
+    x.stepsPerSec >= 0 && isNumOrNull(x.etaSec);
+}
+
+/** A `highscore/trainingSamples` notification (the image or the points must match n and shape). */
+export function isTrainingSamples(x: unknown): x is TrainingSamplesParams {
+  if (!(isObj(x) && isStr(x.jobId) && isStr(x.runId) && isCount(x.step) && isCount(x.n) && x.n > 0 && isShape(x.shape) && isStr(x.file) && isSampleImage(x))) {
+    return false;
+  }
+  const shape = x.shape as number[];
+  if (shape.length === 3) return isStr(x.png);
+  const points = x.points;
+  return Array.isArray(points) && points.length === (x.n as number) * shape.reduce((a, b) => a * b, 1);
+}
+
+/** A `highscore/samplingProgress` notification. */
+export function isSamplingProgress(x: unknown): x is SamplingProgressParams {
+  return isObj(x) && isStr(x.jobId) && optional(x.runId, isStr) && isCount(x.level) && isCount(x.levels) &&
+    x.level >= 1 && x.level <= x.levels && isNum(x.sigma) && isNum(x.alpha) && isCount(x.done) && isCount(x.total) &&
+    x.done <= x.total && isNumOrNull(x.scoreNorm) && isNumOrNull(x.noiseNorm) && optional(x.snapshot, isSampleImage);
+}
+
+/** A `highscore/log` notification. */
+export function isLog(x: unknown): x is LogParams {
+  return isObj(x) && (x.level === 'info' || x.level === 'warning' || x.level === 'error') && isStr(x.message) && optional(x.jobId, isStr);
+}
+
+function isTrainingJobResult(x: Obj): boolean {
+  return isStr(x.runDir) && isCount(x.step) && isNumOrNull(x.totalSteps) && isNumOrNull(x.lastLoss);
+}
+
+function isSamplingJobResult(x: Obj): boolean {
+  return isStr(x.file) && isCount(x.n) && isShape(x.shape) && (x.dataKind === 'image' || x.dataKind === 'points') &&
+    optional(x.first, isStr) && isNum(x.seconds) && (x.png !== undefined || x.points !== undefined) &&
+    optional(x.png, isStr) && optional(x.points, isNumArray) && Array.isArray(x.snapshots) &&
+    x.snapshots.every((s) => isSampleImage(s) && isCount((s as Obj).level) && isNum((s as Obj).sigma));
+}
+
+/** A `highscore/jobEnded` notification, with its result checked by type. */
+export function isJobEnded(x: unknown): x is JobEndedParams {
+  if (!(isObj(x) && isStr(x.jobId) && optional(x.runId, isStr) && isStr(x.kind) && JOB_KINDS.includes(x.kind) &&
+    isStr(x.state) && END_STATES.includes(x.state) && isStr(x.message))) return false;
+  if (x.result === undefined) return true;
+  const r = x.result;
+  if (!isObj(r)) return false;
+  if (r.type === 'training') return isTrainingJobResult(r);
+  if (r.type === 'samples') return isSamplingJobResult(r);
+  return false;
+}
+
+/** A noise schedule with its diagnostics (the computeSchedule result's `schedule`). */
+export function isNoiseSchedule(x: unknown): x is NoiseSchedule {
+  if (!(isObj(x) && isNumArray(x.sigmas) && x.sigmas.length >= 2 && isCount(x.D) && isNum(x.gamma) && isCount(x.stepsPerLevel) && isNum(x.eps))) return false;
+  const d = x.diagnostics;
+  if (!(isObj(d) && isNum(d.overlap) && isNum(d.stepObjective) && isObj(d.sources) && optional(d.gammaRule, isNum))) return false;
+  const oc = d.objectiveCurve;
+  const vc = d.overlapCurve;
+  return isObj(oc) && isNumArray(oc.eps) && isNumArray(oc.value) && oc.eps.length === oc.value.length &&
+    isObj(vc) && isNumArray(vc.gamma) && isNumArray(vc.value) && vc.gamma.length === vc.value.length;
+}
+
+/** A `highscore/computeSchedule` result. */
+export function isComputeScheduleResult(x: unknown): x is ComputeScheduleResult {
+  return isObj(x) && isStr(x.data) && isStr(x.name) && (x.kind === 'image' || x.kind === 'points') && isShape(x.shape) &&
+    isCount(x.size) && isNoiseSchedule(x.schedule);
+}
+
+/** One entry of a `highscore/listRuns` result. */
+export function isRunSummary(x: unknown): x is RunSummary {
+  const strOrNull = (v: unknown) => v === null || isStr(v);
+  return isObj(x) && isStr(x.name) && isStr(x.dir) && isStr(x.state) && RUN_STATES.includes(x.state) && isCount(x.step) &&
+    isNumOrNull(x.totalSteps) && isNumOrNull(x.lastLoss) && strOrNull(x.data) && strOrNull(x.preset) &&
+    (x.dataKind === null || x.dataKind === 'image' || x.dataKind === 'points') && strOrNull(x.updatedAt) &&
+    optional(x.message, isStr) && optional(x.interrupted, (v) => typeof v === 'boolean') && optional(x.jobId, isStr);
+}
+
+/** The guard of each notification, so a receiver can check any message by its method. */
+export const NOTIFICATION_GUARDS: { readonly [M in NotificationMethod]: (x: unknown) => x is Notifications[M] } = {
+  [Progress]: isProgress,
+  [TrainingSamples]: isTrainingSamples,
+  [SamplingProgress]: isSamplingProgress,
+  [Log]: isLog,
+  [JobEnded]: isJobEnded,
+};
+
+/** Whether `method` is a High Score notification and `params` has its shape. */
+export function isNotification<M extends NotificationMethod>(method: M, params: unknown): params is Notifications[M];
+export function isNotification(method: string, params: unknown): boolean;
+export function isNotification(method: string, params: unknown): boolean {
+  const guard = (NOTIFICATION_GUARDS as Record<string, ((x: unknown) => boolean) | undefined>)[method];
+  return guard !== undefined && guard(params);
+}

@@ -1,0 +1,86 @@
+/**
+ * The messages between the job manager (jobs.ts, on the thread that answers requests) and a job's
+ * worker thread (worker.ts). Types only. The worker gets its job as `workerData`, may receive 'stop',
+ * and posts `WorkerMessage`s back; 'started' comes once the job's inputs checked out (so a bad input
+ * fails the request), and exactly one of 'result' or 'error' comes last.
+ */
+import type {
+  BackendRequest, ComputeScheduleResult, ProgressParams, SamplingJobResult, SamplingProgressParams,
+  ScheduleSettings, TrainingJobResult, TrainingSamplesParams, LogParams, JobEndState,
+} from '../../protocol/protocol';
+
+/** A training job: a new run in runDir, or `resume` the run there. */
+export interface TrainJob {
+  kind: 'train';
+  jobId: string;
+  runId: string;
+  runDir: string;
+  resume: boolean;
+  /** Dataset spec (a resumed run's comes from its config). */
+  data?: string;
+  preset?: string;
+  steps?: number;
+  batch?: number;
+  seed?: number;
+  lr?: number;
+  sampleEvery?: number;
+  checkpointEvery?: number;
+  logEvery?: number;
+  backend: BackendRequest;
+  schedule?: ScheduleSettings;
+}
+
+/** What the sampling jobs share. */
+interface SamplingJobBase {
+  jobId: string;
+  runId: string;
+  runDir: string;
+  n: number;
+  seed?: number;
+  stepsPerLevel?: number;
+  /** The output file (its extension may be added). */
+  out: string;
+  backend: BackendRequest;
+}
+
+export interface SampleJob extends SamplingJobBase {
+  kind: 'sample';
+  snapshots?: number;
+  denoise?: boolean;
+}
+
+export interface InpaintJob extends SamplingJobBase {
+  kind: 'inpaint';
+  image: Float32Array;
+  mask: Float32Array;
+}
+
+export interface VaryJob extends SamplingJobBase {
+  kind: 'vary';
+  index: number;
+  /** 1-based, as in the protocol. */
+  level: number;
+}
+
+/** A schedule computation (a request answered with the result, no notifications). */
+export interface ScheduleJob extends ScheduleSettings {
+  kind: 'schedule';
+  jobId: string;
+  data: string;
+  backend: BackendRequest;
+}
+
+export type WorkerJob = TrainJob | SampleJob | InpaintJob | VaryJob | ScheduleJob;
+
+/** Parent -> worker. */
+export type ParentMessage = { type: 'stop' };
+
+/** Worker -> parent. Notification payloads leave out jobId and runId: the manager adds them. */
+export type WorkerMessage =
+  | { type: 'started' }
+  | { type: 'progress'; progress: Omit<ProgressParams, 'jobId' | 'runId'> }
+  | { type: 'trainingSamples'; samples: Omit<TrainingSamplesParams, 'jobId' | 'runId'> }
+  | { type: 'samplingProgress'; progress: Omit<SamplingProgressParams, 'jobId' | 'runId'> }
+  | { type: 'log'; level: LogParams['level']; message: string }
+  | { type: 'result'; state: JobEndState; message: string; result?: TrainingJobResult | SamplingJobResult | ComputeScheduleResult }
+  | { type: 'error'; name: string; message: string };
