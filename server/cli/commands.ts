@@ -370,7 +370,9 @@ async function cmdDemo(flags: Flags, parseArgs: typeof ParseArgs): Promise<numbe
   const steps = str(flags, 'steps') ?? '300';
   say(flags, `High Score demo: MNIST (the embedded default), ${steps} steps of the tiny U-Net, then 16 samples.\n`);
   const common = flags.backend ? ['--backend', String(flags.backend)] : [];
-  let code = await runCommand('train', ['--data', 'mnist', '--out', out, '--preset', 'tiny', '--steps', steps, '--batch', '32', '--lr', '2e-3', ...common], parseArgs);
+  let code = await runCommand('schedule', ['--data', 'mnist', ...common], parseArgs);
+  if (code !== 0) return code;
+  code = await runCommand('train', ['--data', 'mnist', '--out', out, '--preset', 'tiny', '--steps', steps, '--batch', '32', '--lr', '2e-3', ...common], parseArgs);
   if (code !== 0) return code;
   const grid = path.join(out, 'demo-samples.png');
   code = await runCommand('sample', ['--run', out, '--n', '16', '--out', grid, ...common], parseArgs);
@@ -380,8 +382,8 @@ async function cmdDemo(flags: Flags, parseArgs: typeof ParseArgs): Promise<numbe
     `Samples: ${path.resolve(grid)} (a few hundred steps make blobs and strokes; digits need thousands: see the README).`,
     'Next:',
     `  npx highscore info ${out}`,
-    `  npx highscore train --data mnist --out runs/mnist --steps 3000      # about 30 minutes, the small preset`,
-    `  npx highscore train --data toy:mixture --out runs/mixture --steps 3000`,
+    `  npx highscore train --data mnist --out runs/mnist --steps 4000      # 25-30 minutes, the small preset`,
+    `  npx highscore train --data toy:mixture --out runs/mixture --steps 4000`,
   ].join('\n'));
   return 0;
 }
