@@ -1,6 +1,5 @@
 /** Small file helpers: atomic writes (temp file, fsync, rename) so a crash never leaves a half-written file. */
 import * as fs from 'fs';
-import * as path from 'path';
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
@@ -38,9 +37,4 @@ export function readJson<T>(file: string, what: string): T {
   } catch {
     throw new Error(`${what} ${file} is not valid JSON (truncated or edited by hand?).`);
   }
-}
-
-export function ensureDir(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  return path.resolve(dir);
 }
