@@ -6,11 +6,12 @@
  */
 import type {
   BackendRequest, ComputeScheduleResult, ProgressParams, SamplingJobResult, SamplingProgressParams,
-  ScheduleSettings, TrainingJobResult, TrainingSamplesParams, LogParams, JobEndState,
+  ScheduleSettings, StartTrainingParams, TrainingJobResult, TrainingSamplesParams, LogParams, JobEndState,
 } from '../../protocol/protocol';
 
-/** A training job: a new run in runDir, or `resume` the run there. */
-export interface TrainJob {
+/** A training job: a new run in runDir, or `resume` the run there. The settings are the request's. */
+export interface TrainJob extends Pick<StartTrainingParams,
+  'preset' | 'steps' | 'batch' | 'seed' | 'lr' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'schedule'> {
   kind: 'train';
   jobId: string;
   runId: string;
@@ -18,16 +19,7 @@ export interface TrainJob {
   resume: boolean;
   /** Dataset spec (a resumed run's comes from its config). */
   data?: string;
-  preset?: string;
-  steps?: number;
-  batch?: number;
-  seed?: number;
-  lr?: number;
-  sampleEvery?: number;
-  checkpointEvery?: number;
-  logEvery?: number;
   backend: BackendRequest;
-  schedule?: ScheduleSettings;
 }
 
 /** What the sampling jobs share. */
