@@ -45,6 +45,8 @@ export const ListRuns = 'highscore/listRuns';
 export const DescribeCheckpoint = 'highscore/describeCheckpoint';
 /** Request: cancel any job (training, sampling, inpainting, variations) by its id. */
 export const CancelJob = 'highscore/cancelJob';
+/** Request: a run's logged loss curve (downsampled) and its latest samples, for the dashboard. */
+export const RunHistory = 'highscore/runHistory';
 
 /** Notification (server -> client): training progress, once per logging interval. */
 export const Progress = 'highscore/progress';
@@ -59,7 +61,7 @@ export const JobEnded = 'highscore/jobEnded';
 
 /** Every request method, for registration loops and checks. */
 export const REQUEST_METHODS = [
-  StartTraining, StopTraining, ResumeTraining, Sample, Inpaint, Vary, ComputeSchedule, ListRuns, DescribeCheckpoint, CancelJob,
+  StartTraining, StopTraining, ResumeTraining, Sample, Inpaint, Vary, ComputeSchedule, ListRuns, DescribeCheckpoint, CancelJob, RunHistory,
 ] as const;
 
 /** Every notification method. */
@@ -209,6 +211,17 @@ export interface InitializationOptions {
   backend?: BackendRequest;
 }
 
+/** What the server puts in `initialize`'s result under `capabilities.experimental.highscore`. */
+export interface ServerInfo {
+  protocolVersion: number;
+  /** The backend's process id. */
+  pid: number;
+  /** The default runs folder the server resolved (absolute). */
+  runsFolder: string;
+  requests: string[];
+  notifications: string[];
+}
+
 /** Params of `highscore/startTraining`. */
 export interface StartTrainingParams {
   /** Dataset spec: `mnist`, `fashion-mnist[:DIR]`, `idx:FILE`, `folder:DIR`, `cifar10:DIR`, `toy:NAME`. */
@@ -299,12 +312,20 @@ export interface SampleParams extends SamplingCommon {
   denoise?: boolean;
 }
 
-/** Params of `highscore/inpaint`. */
+/** Ready-made inpainting masks: the part that is unknown (to fill). 'random' hides a random half of the pixels. */
+export type MaskPreset = 'left' | 'right' | 'top' | 'bottom' | 'centre' | 'random';
+export const MASK_PRESETS: readonly MaskPreset[] = ['left', 'right', 'top', 'bottom', 'centre', 'random'];
+
+/** Params of `highscore/inpaint`: the image is `image` or the run's training example `index`; the mask is `mask` or `maskPreset`. */
 export interface InpaintParams extends SamplingCommon {
   /** The image, one example HWC in [0, 1]. */
-  image: FloatValues;
+  image?: FloatValues;
+  /** Or: this training example of the run's dataset, from 0. */
+  index?: number;
   /** The mask, one example's shape: 1 = known (kept), 0 = to fill. */
-  mask: FloatValues;
+  mask?: FloatValues;
+  /** Or: a ready-made mask naming the part to fill. */
+  maskPreset?: MaskPreset;
 }
 
 /** Params of `highscore/vary`. */
@@ -408,6 +429,36 @@ export interface CheckpointDescription {
 /** Params of `highscore/cancelJob`. */
 export interface CancelJobParams {
   jobId: string;
+}
+
+/** Params of `highscore/runHistory`. */
+export interface RunHistoryParams {
+  runDir: string;
+  /** At most this many curve points (the server keeps each bucket's mean, and the first and last point); default 2000. */
+  maxPoints?: number;
+}
+
+/** One point of a loss curve (a logged step, or the mean of a bucket of them). */
+export interface MetricPoint {
+  step: number;
+  loss: number;
+  /** Per-level loss, level 1 first (null: no example drew the level). */
+  perLevel?: (number | null)[];
+  stepsPerSec?: number;
+}
+
+/** Result of `highscore/runHistory`. */
+export interface RunHistoryResult {
+  runDir: string;
+  runId: string;
+  config: RunConfig;
+  status: RunStatus | null;
+  /** The loss curve, oldest first, at most maxPoints long. */
+  points: MetricPoint[];
+  /** How many logged steps the run has in all (points may be fewer). */
+  loggedSteps: number;
+  /** The latest samples the run wrote (training previews or a sampling job), if any. */
+  samples?: TrainingSamplesParams;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -531,6 +582,7 @@ export interface Requests {
   [ListRuns]: [ListRunsParams, ListRunsResult];
   [DescribeCheckpoint]: [DescribeCheckpointParams, CheckpointDescription];
   [CancelJob]: [CancelJobParams, StopResult];
+  [RunHistory]: [RunHistoryParams, RunHistoryResult];
 }
 
 /** Every notification: method -> params. */
@@ -594,6 +646,7 @@ const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isNumOrNull = (x: unknown): x is number | null => x === null || isNum(x);
 const isCount = (x: unknown): x is number => isNum(x) && Number.isInteger(x) && x >= 0;
+const strOrNull = (v: unknown): v is string | null => v === null || isStr(v);
 const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
 const optional = (x: unknown, check: (v: unknown) => boolean) => x === undefined || check(x);
 const isShape = (x: unknown): x is number[] => Array.isArray(x) && x.length > 0 && x.every((v) => isCount(v) && v > 0);
@@ -682,7 +735,6 @@ export function isComputeScheduleResult(x: unknown): x is ComputeScheduleResult 
 
 /** One entry of a `highscore/listRuns` result. */
 export function isRunSummary(x: unknown): x is RunSummary {
-  const strOrNull = (v: unknown) => v === null || isStr(v);
   return isObj(x) && isStr(x.name) && isStr(x.dir) && isStr(x.state) && RUN_STATES.includes(x.state) && isCount(x.step) &&
     isNumOrNull(x.totalSteps) && isNumOrNull(x.lastLoss) && strOrNull(x.data) && strOrNull(x.preset) &&
     (x.dataKind === null || x.dataKind === 'image' || x.dataKind === 'points') && strOrNull(x.updatedAt) &&
@@ -704,4 +756,86 @@ export function isNotification(method: string, params: unknown): boolean;
 export function isNotification(method: string, params: unknown): boolean {
   const guard = (NOTIFICATION_GUARDS as Record<string, ((x: unknown) => boolean) | undefined>)[method];
   return guard !== undefined && guard(params);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Dashboard messages: extension <-> webview (postMessage). The webview checks each message with
+// `isToDashboard`; the extension checks each with `isFromDashboard`.
+// ---------------------------------------------------------------------------------------------------
+
+/** The backend's state, as the extension sees it. */
+export type ServerState = 'starting' | 'running' | 'restarting' | 'stopped';
+
+/** Extension -> webview. */
+export type ToDashboard =
+  /** Show this run: its config, curve so far and latest samples (sent on open, on reload and on run switch). */
+  | { type: 'run'; history: RunHistoryResult; live: boolean }
+  /** A server notification, forwarded unchanged; the webview checks `params` with `isNotification(method, params)`. */
+  | { type: 'notification'; method: NotificationMethod; params: unknown }
+  /** A noise schedule to plot (Show Noise Schedule, or the shown run's). */
+  | { type: 'schedule'; result: ComputeScheduleResult }
+  /** The backend's state, with a message when it died or restarted. */
+  | { type: 'server'; state: ServerState; message?: string };
+
+/** What the dashboard's buttons ask for. */
+export type DashboardAction = 'stop' | 'resume' | 'sample' | 'showLog' | 'revealRun';
+
+/** Webview -> extension. */
+export type FromDashboard =
+  /** The page has loaded (or reloaded); `runDir` is the run it showed before, from its saved state. */
+  | { type: 'ready'; runDir: string | null }
+  /** A button: act on the shown run. */
+  | { type: 'action'; action: DashboardAction; runDir: string | null };
+
+/** What the webview saves with `vscode.setState` (and the serializer gets back after a reload). */
+export interface DashboardState {
+  runDir: string | null;
+  logScale?: boolean;
+  smoothing?: number;
+}
+
+const DASHBOARD_ACTIONS: readonly string[] = ['stop', 'resume', 'sample', 'showLog', 'revealRun'];
+const SERVER_STATES: readonly string[] = ['starting', 'running', 'restarting', 'stopped'];
+
+function isRunConfigShape(x: unknown): x is RunConfig {
+  return isObj(x) && isStr(x.dataSpec) && isShape(x.dataShape) && (x.dataKind === 'image' || x.dataKind === 'points') &&
+    isStr(x.preset) && isCount(x.steps) && isNoiseSchedule(x.schedule);
+}
+
+function isMetricPoint(x: unknown): x is MetricPoint {
+  return isObj(x) && isCount(x.step) && isNum(x.loss) && optional(x.perLevel, (v) => Array.isArray(v) && v.every(isNumOrNull)) &&
+    optional(x.stepsPerSec, isNum);
+}
+
+/** A `highscore/runHistory` result. */
+export function isRunHistoryResult(x: unknown): x is RunHistoryResult {
+  if (!(isObj(x) && isStr(x.runDir) && isStr(x.runId) && isRunConfigShape(x.config) && Array.isArray(x.points) &&
+    x.points.every(isMetricPoint) && isCount(x.loggedSteps) && optional(x.samples, isTrainingSamples))) return false;
+  const st = x.status;
+  return st === null || (isObj(st) && isStr(st.state) && RUN_STATES.includes(st.state) && isCount(st.step) && isCount(st.totalSteps) && isNumOrNull(st.lastLoss));
+}
+
+/** A message the webview may act on. */
+export function isToDashboard(x: unknown): x is ToDashboard {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'run': return isRunHistoryResult(x.history) && typeof x.live === 'boolean';
+    case 'notification': return isStr(x.method) && isNotification(x.method, x.params);
+    case 'schedule': return isComputeScheduleResult(x.result);
+    case 'server': return isStr(x.state) && SERVER_STATES.includes(x.state) && optional(x.message, isStr);
+    default: return false;
+  }
+}
+
+/** A message the extension may act on. */
+export function isFromDashboard(x: unknown): x is FromDashboard {
+  if (!isObj(x)) return false;
+  if (x.type === 'ready') return strOrNull(x.runDir);
+  if (x.type === 'action') return isStr(x.action) && DASHBOARD_ACTIONS.includes(x.action) && strOrNull(x.runDir);
+  return false;
+}
+
+/** The webview's saved state, checked (it comes back from VS Code after a reload). */
+export function isDashboardState(x: unknown): x is DashboardState {
+  return isObj(x) && strOrNull(x.runDir) && optional(x.logScale, (v) => typeof v === 'boolean') && optional(x.smoothing, isNum);
 }

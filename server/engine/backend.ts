@@ -42,10 +42,20 @@ function isNotFound(err: unknown, name: string): boolean {
   return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(`'${name}'`);
 }
 
+/**
+ * Packages the bundles carry inside them: a literal require, which esbuild follows (the installed
+ * extension has no node_modules), and which tsc's output resolves from node_modules as usual.
+ */
+const BUNDLED: Record<string, () => unknown> = {
+  '@tensorflow/tfjs-backend-wasm': () => require('@tensorflow/tfjs-backend-wasm'),
+};
+
 /** Node's require, also searching extra folders (e.g. where an extension installed a native backend). */
 export function nodeLoader(extraPaths: string[] = []): ModuleLoader {
   return {
     load(name: string): unknown {
+      const bundled = BUNDLED[name];
+      if (bundled) return bundled();
       let resolved: string;
       try {
         resolved = require.resolve(name, { paths: [...extraPaths, process.cwd(), __dirname] });

@@ -50,6 +50,8 @@ export interface SampleOptions {
   known?: Float32Array;
   mask?: Float32Array;
   onProgress?: (p: LangevinProgress) => void;
+  /** Called as each snapshot is taken (before that level's onProgress); its data is a plain copy, no tensor. */
+  onSnapshot?: (s: Snapshot) => void;
   signal?: AbortSignal;
 }
 
@@ -129,7 +131,10 @@ export async function annealedLangevin(model: ScoreFunction, schedule: NoiseSche
       const [scoreNorm, noiseNorm] = norms ? Array.from(await norms.data()) : [NaN, NaN];
       norms?.dispose();
       if (snapshotLevels.has(i)) {
-        snapshots.push({ level: i, sigma, alpha, scoreNorm: scoreNorm!, noiseNorm: noiseNorm!, data: (await x.data()) as Float32Array });
+        // A copy: what a backend's read returns may be the tensor's own storage.
+        const snap: Snapshot = { level: i, sigma, alpha, scoreNorm: scoreNorm!, noiseNorm: noiseNorm!, data: Float32Array.from(await x.data()) };
+        snapshots.push(snap);
+        opts.onSnapshot?.(snap);
       }
       opts.onProgress?.({ level: i, levels: L, sigma, alpha, done, total, scoreNorm: scoreNorm!, noiseNorm: noiseNorm! });
     }

@@ -12,6 +12,7 @@ import * as params from './params';
 import { ParamsError } from './params';
 import { defaultRunName, describeRun, isReallyRunning, isValidRunName, listRuns, readCheckpoints, RunFolderError } from './runs';
 import { readConfig, readStatus } from '../engine/run';
+import { runHistory } from './history';
 
 /** The server's settings, from `initialize`. */
 export interface ServerSettings {
@@ -167,5 +168,10 @@ export function registerHandlers(connection: Connection, jobs: JobManager, setti
   handle(P.DescribeCheckpoint, (raw) => {
     const p = params.describeCheckpointParams(P.DescribeCheckpoint, raw);
     return describeRun(resolvePath(p.runDir));
+  });
+
+  handle(P.RunHistory, (raw) => {
+    const p = params.runHistoryParams(P.RunHistory, raw);
+    return runHistory(existingRun(p.runDir), p.maxPoints);
   });
 }

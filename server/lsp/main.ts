@@ -50,7 +50,7 @@ connection.onInitialize((params): InitializeResult => {
   return {
     capabilities: {
       hoverProvider: false,
-      experimental: { highscore: { protocolVersion: P.PROTOCOL_VERSION, requests: [...P.REQUEST_METHODS], notifications: [...P.NOTIFICATION_METHODS] } },
+      experimental: { highscore: { protocolVersion: P.PROTOCOL_VERSION, pid: process.pid, runsFolder: settings.runsFolder, requests: [...P.REQUEST_METHODS], notifications: [...P.NOTIFICATION_METHODS] } },
     },
     serverInfo: { name: 'High Score' },
   };

@@ -4,8 +4,9 @@
  */
 import type {
   BackendRequest, CancelJobParams, ComputeScheduleParams, DescribeCheckpointParams, FloatValues, InpaintParams, ListRunsParams,
-  ResumeTrainingParams, SampleParams, ScheduleSettings, StartTrainingParams, StopTrainingParams, VaryParams,
+  MaskPreset, ResumeTrainingParams, RunHistoryParams, SampleParams, ScheduleSettings, StartTrainingParams, StopTrainingParams, VaryParams,
 } from '../../protocol/protocol';
+import { MASK_PRESETS } from '../../protocol/protocol';
 
 export class ParamsError extends Error {
   constructor(message: string) {
@@ -166,9 +167,26 @@ export function sampleParams(method: string, raw: unknown): SampleParams {
 }
 
 /** Inpaint params with the image and mask decoded. */
-export function inpaintParams(method: string, raw: unknown): Omit<InpaintParams, 'image' | 'mask'> & { image: Float32Array; mask: Float32Array } {
+/** Inpainting: the image is given (`image`) or a training example (`index`); the mask is given (`mask`) or a preset (`maskPreset`). */
+export function inpaintParams(method: string, raw: unknown): Omit<InpaintParams, 'image' | 'mask' | 'index' | 'maskPreset'> & {
+  source: { image: Float32Array } | { index: number }; mask: Float32Array | MaskPreset;
+} {
   const r = new Reader(method, raw);
-  return defined({ ...samplingCommon(r, 1000), image: r.floats('image'), mask: r.floats('mask') });
+  const o = raw as Record<string, unknown>;
+  if ((o.image === undefined) === (o.index === undefined)) {
+    throw new ParamsError(`${method}: give exactly one of 'image' (the pixels, HWC in [0, 1]) and 'index' (a training example of the run's dataset).`);
+  }
+  if ((o.mask === undefined) === (o.maskPreset === undefined)) {
+    throw new ParamsError(`${method}: give exactly one of 'mask' (1 = known, 0 = to fill) and 'maskPreset' (${MASK_PRESETS.join(', ')}).`);
+  }
+  if (o.maskPreset !== undefined && !MASK_PRESETS.includes(o.maskPreset as MaskPreset)) {
+    throw new ParamsError(`${method}: 'maskPreset' must be one of ${MASK_PRESETS.join(', ')} (got ${JSON.stringify(o.maskPreset)}).`);
+  }
+  return defined({
+    ...samplingCommon(r, 1000),
+    source: o.image !== undefined ? { image: r.floats('image') } : { index: r.int('index', 0) },
+    mask: o.mask !== undefined ? r.floats('mask') : (o.maskPreset as MaskPreset),
+  });
 }
 
 export function varyParams(method: string, raw: unknown): VaryParams {
@@ -194,4 +212,10 @@ export function describeCheckpointParams(method: string, raw: unknown): Describe
 
 export function cancelJobParams(method: string, raw: unknown): CancelJobParams {
   return { jobId: new Reader(method, raw).string('jobId', 'the job id a start request returned') };
+}
+
+/** runHistory params, with maxPoints defaulted. */
+export function runHistoryParams(method: string, raw: unknown): Required<RunHistoryParams> {
+  const r = new Reader(method, raw);
+  return { runDir: r.string('runDir', RUN_HINT), maxPoints: r.optInt('maxPoints', 2, 100_000) ?? 2000 };
 }

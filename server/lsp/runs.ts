@@ -158,17 +158,21 @@ export function readCheckpoints(runDir: string): { checkpoints: CheckpointSummar
   return { checkpoints, latest, ...(latestSchedule ? { latestSchedule } : {}) };
 }
 
+/** A run's config.json, or a RunFolderError naming the folder and what is wrong with the file. */
+export function readRunConfig(dir: string): RunConfig {
+  try {
+    return asRunConfig(readConfig(dir));
+  } catch (err) {
+    throw new RunFolderError(`${dir} is not a readable High Score run: ${(err as Error).message}`);
+  }
+}
+
 /** A run's config, status, checkpoints, schedule and sample files. Throws a RunFolderError naming the problem. */
 export function describeRun(runDir: string): CheckpointDescription {
   const dir = path.resolve(runDir);
   if (!fs.existsSync(dir)) throw new RunFolderError(`Run folder ${dir} does not exist.`);
   if (!fs.statSync(dir).isDirectory()) throw new RunFolderError(`${dir} is a file, not a run folder.`);
-  let config: RunConfig;
-  try {
-    config = asRunConfig(readConfig(dir));
-  } catch (err) {
-    throw new RunFolderError(`${dir} is not a readable High Score run: ${(err as Error).message}`);
-  }
+  const config = readRunConfig(dir);
   const { checkpoints, latest, latestSchedule } = readCheckpoints(dir);
   let samples: string[] = [];
   try {

@@ -10,10 +10,11 @@ import { selectBackend } from '../engine/backend';
 import { loadDataset, exampleSize, type Dataset } from '../engine/datasets';
 import { train, scheduleForData } from '../engine/train';
 import { loadRunModel, sample, inpaint, vary } from '../engine/generate';
+import { presetMask } from '../engine/masks';
 import { writeSamples } from '../engine/output';
 import { readConfig } from '../engine/run';
-import { CancelledError, type LangevinProgress, type SampleResult } from '../engine/sampler';
-import type { ComputeScheduleResult, NoiseSchedule, SamplingJobResult, ScheduleSettings, SnapshotResult } from '../../protocol/protocol';
+import { CancelledError, type LangevinProgress, type SampleResult, type Snapshot } from '../engine/sampler';
+import type { ComputeScheduleResult, NoiseSchedule, SampleImage, SamplingJobResult, ScheduleSettings, SnapshotResult } from '../../protocol/protocol';
 import { finiteOrNull, sampleImage, shownCount } from './sampleImages';
 import type { InpaintJob, ParentMessage, SampleJob, ScheduleJob, TrainJob, VaryJob, WorkerJob, WorkerMessage } from './workerMessages';
 
@@ -98,14 +99,30 @@ async function runTraining(j: TrainJob): Promise<void> {
   });
 }
 
-function onLangevin(p: LangevinProgress): void {
-  post({
-    type: 'samplingProgress',
-    progress: {
-      level: p.level + 1, levels: p.levels, sigma: p.sigma, alpha: p.alpha, done: p.done, total: p.total,
-      scoreNorm: finiteOrNull(p.scoreNorm), noiseNorm: finiteOrNull(p.noiseNorm),
-    },
-  });
+/**
+ * The sampler's callbacks for a chain of `n` samples: each level becomes a samplingProgress message,
+ * with the level's snapshot (taken just before) attached; the converted snapshots are kept for the result.
+ */
+function langevinReporter(n: number, shape: number[]) {
+  const snapshots: SnapshotResult[] = [];
+  let pending: { level: number; image: SampleImage } | undefined;
+  const onSnapshot = (s: Snapshot) => {
+    const image = sampleImage(s.data, n, shape);
+    snapshots.push({ level: s.level + 1, sigma: s.sigma, ...image });
+    pending = { level: s.level, image };
+  };
+  const onProgress = (p: LangevinProgress) => {
+    const snapshot = pending?.level === p.level ? pending.image : undefined;
+    pending = undefined;
+    post({
+      type: 'samplingProgress',
+      progress: {
+        level: p.level + 1, levels: p.levels, sigma: p.sigma, alpha: p.alpha, done: p.done, total: p.total,
+        scoreNorm: finiteOrNull(p.scoreNorm), noiseNorm: finiteOrNull(p.noiseNorm), ...(snapshot ? { snapshot } : {}),
+      },
+    });
+  };
+  return { snapshots, onSnapshot, onProgress };
 }
 
 /** Throws, naming the problem, unless `values` holds exactly one example of `shape`. */
@@ -115,6 +132,16 @@ function checkExample(values: Float32Array, shape: number[], what: string): void
 }
 
 /** Loads the run's model (and whatever the job needs) and checks the inputs, then posts 'started'. */
+/** Training example `index` of a dataset, or a RangeError naming the valid range. */
+async function trainingExample(dataSpec: string, index: number): Promise<Float32Array> {
+  const ds = await loadDataset(dataSpec);
+  if (!(Number.isInteger(index) && index >= 0 && index < ds.size)) {
+    throw new RangeError(`The index must be between 0 and ${ds.size - 1}, the examples of ${dataSpec} (got ${index}).`);
+  }
+  const D = exampleSize(ds.shape);
+  return ds.data.slice(index * D, (index + 1) * D);
+}
+
 async function runSampling(j: SampleJob | InpaintJob | VaryJob): Promise<void> {
   let kind: Dataset['kind'] = 'image';
   try {
@@ -124,8 +151,9 @@ async function runSampling(j: SampleJob | InpaintJob | VaryJob): Promise<void> {
   const rm = await loadRunModel(j.runDir);
   try {
     const shape = rm.state.dataShape;
+    const reporter = langevinReporter(j.n, shape);
     const common = {
-      n: j.n, seed: j.seed ?? 0, signal: abort.signal, onProgress: onLangevin,
+      n: j.n, seed: j.seed ?? 0, signal: abort.signal, onProgress: reporter.onProgress, onSnapshot: reporter.onSnapshot,
       ...(j.stepsPerLevel !== undefined ? { stepsPerLevel: j.stepsPerLevel } : {}),
     };
     const t0 = Date.now();
@@ -139,28 +167,26 @@ async function runSampling(j: SampleJob | InpaintJob | VaryJob): Promise<void> {
       shown = result.samples;
     } else if (j.kind === 'inpaint') {
       if (shape.length !== 3) throw new RangeError('Inpainting needs an image model; this run is on 2D points.');
-      checkExample(j.image, shape, 'image');
-      checkExample(j.mask, shape, 'mask');
-      const mask = j.mask.map((v) => (v >= 0.5 ? 1 : 0));
+      const image = 'image' in j.source ? j.source.image : await trainingExample(rm.state.dataSpec, j.source.index);
+      checkExample(image, shape, 'image');
+      const rawMask = typeof j.mask === 'string' ? presetMask(shape, j.mask, j.seed ?? 0) : j.mask;
+      checkExample(rawMask, shape, 'mask');
+      const mask = rawMask.map((v) => (v >= 0.5 ? 1 : 0));
       if (mask.every((v) => v === 1)) throw new RangeError('The mask is all 1 (every pixel known): nothing to inpaint. Mark the pixels to fill with 0.');
       post({ type: 'started' });
-      result = await inpaint(rm, j.image, mask, common);
+      result = await inpaint(rm, image, mask, common);
       // The grid shows the masked input first (unknown pixels mid-gray), then the completions.
       const D = exampleSize(shape);
       shown = new Float32Array(D * (j.n + 1));
-      for (let i = 0; i < D; i++) shown[i] = mask[i] ? j.image[i]! : 0.5;
+      for (let i = 0; i < D; i++) shown[i] = mask[i] ? image[i]! : 0.5;
       shown.set(result.samples, D);
       n = j.n + 1;
       first = 'masked input';
     } else {
       const L = rm.state.schedule.sigmas.length;
       if (!(Number.isInteger(j.level) && j.level >= 1 && j.level <= L)) throw new RangeError(`The level must be between 1 and ${L} for this run (got ${j.level}).`);
-      const ds = await loadDataset(rm.state.dataSpec);
-      if (!(Number.isInteger(j.index) && j.index >= 0 && j.index < ds.size)) {
-        throw new RangeError(`The index must be between 0 and ${ds.size - 1}, the examples of ${rm.state.dataSpec} (got ${j.index}).`);
-      }
-      const D = exampleSize(ds.shape);
-      const point = ds.data.slice(j.index * D, (j.index + 1) * D);
+      const point = await trainingExample(rm.state.dataSpec, j.index);
+      const D = point.length;
       post({ type: 'started' });
       result = await vary(rm, point, j.level - 1, common);
       shown = new Float32Array(D * (j.n + 1));
@@ -170,10 +196,9 @@ async function runSampling(j: SampleJob | InpaintJob | VaryJob): Promise<void> {
       first = 'source example';
     }
     const file = path.resolve(writeSamples(j.out, shown, n, shape));
-    const snapshots: SnapshotResult[] = result.snapshots.map((s) => ({ level: s.level + 1, sigma: s.sigma, ...sampleImage(s.data, j.n, shape) }));
     const out: SamplingJobResult = {
       type: 'samples', file, n: shownCount(n, shape), shape, dataKind: shape.length === 3 ? 'image' : 'points',
-      ...(first ? { first } : {}), snapshots, seconds: (Date.now() - t0) / 1000, ...sampleImage(shown, n, shape),
+      ...(first ? { first } : {}), snapshots: reporter.snapshots, seconds: (Date.now() - t0) / 1000, ...sampleImage(shown, n, shape),
     };
     post({ type: 'result', state: 'finished', message: `Wrote ${n} ${shape.length === 3 ? 'images' : 'points'} to ${file}.`, result: out });
   } finally {

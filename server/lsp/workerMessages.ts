@@ -5,6 +5,7 @@
  * fails the request), and exactly one of 'result' or 'error' comes last.
  */
 import type {
+  MaskPreset,
   BackendRequest, ComputeScheduleResult, ProgressParams, SamplingJobResult, SamplingProgressParams,
   ScheduleSettings, StartTrainingParams, TrainingJobResult, TrainingSamplesParams, LogParams, JobEndState,
 } from '../../protocol/protocol';
@@ -43,8 +44,10 @@ export interface SampleJob extends SamplingJobBase {
 
 export interface InpaintJob extends SamplingJobBase {
   kind: 'inpaint';
-  image: Float32Array;
-  mask: Float32Array;
+  /** The pixels, or a training example of the run's dataset. */
+  source: { image: Float32Array } | { index: number };
+  /** 1 = known, 0 = to fill; or a preset naming the part to fill. */
+  mask: Float32Array | MaskPreset;
 }
 
 export interface VaryJob extends SamplingJobBase {

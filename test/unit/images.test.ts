@@ -6,6 +6,7 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { decodePng, encodePng, imageGrid, writeGridPng } from '../../server/engine/images';
 import { DatasetError } from '../../server/engine/datasets/types';
+import { presetMask } from '../../server/engine/masks';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-images-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -102,4 +103,36 @@ test('writeGridPng writes atomically: a readable PNG, no temp file left, replace
   assert.equal(img2.width, 2 * 6 + 2);
   assert.deepEqual(fs.readdirSync(path.dirname(file)), ['grid.png']);
   assert.ok(!fs.readdirSync(path.dirname(file)).some((f) => f.includes('.tmp-')));
+});
+
+describe('inpainting mask presets', () => {
+  const shape = [4, 6, 2];
+  const known = (m: Float32Array, y: number, x: number) => m[(y * 6 + x) * 2]!;
+  it('hide the named part, all channels of a pixel together', () => {
+    const right = presetMask(shape, 'right');
+    assert.equal(known(right, 0, 0), 1);
+    assert.equal(known(right, 3, 2), 1);
+    assert.equal(known(right, 0, 3), 0);
+    assert.equal(known(right, 3, 5), 0);
+    const bottom = presetMask(shape, 'bottom');
+    assert.equal(known(bottom, 1, 5), 1);
+    assert.equal(known(bottom, 2, 0), 0);
+    const centre = presetMask(shape, 'centre');
+    assert.equal(known(centre, 0, 0), 1);
+    assert.equal(known(centre, 1, 2), 0);
+    assert.equal(known(centre, 2, 3), 0);
+    for (const m of [right, bottom, centre, presetMask(shape, 'random', 3)]) {
+      for (let i = 0; i < m.length; i += 2) assert.equal(m[i], m[i + 1]);
+    }
+  });
+  it('random hides about half the pixels, the same ones for the same seed', () => {
+    const big = presetMask([32, 32, 1], 'random', 5);
+    const hidden = big.reduce((a, v) => a + (v === 0 ? 1 : 0), 0) / big.length;
+    assert.ok(hidden > 0.4 && hidden < 0.6, `hidden fraction ${hidden}`);
+    assert.deepEqual(presetMask([32, 32, 1], 'random', 5), big);
+    assert.notDeepEqual(presetMask([32, 32, 1], 'random', 6), big);
+  });
+  it('refuse a non-image shape', () => {
+    assert.throws(() => presetMask([2], 'left'), /images/);
+  });
 });

