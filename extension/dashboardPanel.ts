@@ -29,7 +29,11 @@ export class Dashboard implements vscode.Disposable {
     for (const method of P.NOTIFICATION_METHODS) {
       this.disposables.push(backend.onNotification(method, (params) => this.forward(method, params)));
     }
-    this.disposables.push(backend.onStateChange((state) => this.post({ type: 'server', state, ...(state === 'restarting' ? { message: 'The backend stopped unexpectedly and is restarting. Runs keep their last checkpoint: resume them from the Runs view.' } : {}) })));
+    this.disposables.push(backend.onStateChange((state) => {
+      this.post({ type: 'server', state, ...(state === 'restarting' ? { message: 'The backend stopped unexpectedly and is restarting. Runs keep their last checkpoint: resume them from the Runs view.' } : {}) });
+      // Back after a restart: the shown run's state has changed (an interrupted run is now stopped).
+      if (state === 'running') void this.sendRun();
+    }));
     this.disposables.push(vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state) => {
         this.adopt(panel, P.isDashboardState(state) ? state.runDir : null);

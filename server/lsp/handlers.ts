@@ -172,6 +172,7 @@ export function registerHandlers(connection: Connection, jobs: JobManager, setti
 
   handle(P.RunHistory, (raw) => {
     const p = params.runHistoryParams(P.RunHistory, raw);
-    return runHistory(existingRun(p.runDir), p.maxPoints);
+    const runDir = existingRun(p.runDir);
+    return runHistory(runDir, p.maxPoints, jobs.trainingOf(runDir) !== undefined);
   });
 }

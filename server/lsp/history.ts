@@ -8,7 +8,7 @@ import * as path from 'path';
 import { configPath, readMetrics, readStatus, samplesDir, type StepMetrics } from '../engine/run';
 import { decodePng, type DecodedPng } from '../engine/images';
 import { isRunHistoryResult, isTrainingSamples, type MetricPoint, type RunConfig, type RunHistoryResult, type TrainingSamplesParams } from '../../protocol/protocol';
-import { readRunConfig, RunFolderError } from './runs';
+import { isReallyRunning, readRunConfig, RunFolderError } from './runs';
 import { MAX_GRID_IMAGES, MAX_POINTS, sampleImage, shownCount } from './sampleImages';
 
 /** A PNG grid larger than this is not decoded (an older, smaller sample file is shown instead). */
@@ -163,13 +163,17 @@ export function latestSamples(runDir: string, config: RunConfig, fallbackStep: n
 }
 
 /** The runHistory answer for an existing run folder; throws a RunFolderError where its config is unreadable. */
-export function runHistory(runDir: string, maxPoints: number): RunHistoryResult {
+export function runHistory(runDir: string, maxPoints: number, trainedHere: boolean): RunHistoryResult {
   const config = readRunConfig(runDir);
   const points = readMetrics(runDir)
     .filter((r): r is StepMetrics => r.type === 'step')
     .map(toPoint)
     .filter((p): p is MetricPoint => p !== undefined);
-  const status = readStatus(runDir) ?? null;
+  let status = readStatus(runDir) ?? null;
+  // As listRuns: a run whose training process is gone is shown stopped, to be resumed.
+  if (status?.state === 'running' && !isReallyRunning(status.pid, trainedHere)) {
+    status = { ...status, state: 'stopped', message: `Interrupted at step ${status.step}: the process training it is gone. Resume it from its last checkpoint.` };
+  }
   const samples = latestSamples(runDir, config, status && Number.isInteger(status.step) && status.step >= 0 ? status.step : 0);
   const result: RunHistoryResult = {
     runDir, runId: path.basename(runDir), config, status, points: downsample(points, maxPoints), loggedSteps: points.length,

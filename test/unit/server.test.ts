@@ -648,6 +648,9 @@ test('listRuns shows the finished run and tolerates broken folders; describeChec
   assert.equal(interrupted.state, 'stopped');
   assert.equal(interrupted.interrupted, true);
   assert.match(interrupted.message ?? '', /Interrupted at step 40.*Resume it/);
+  const dashboardView = await client.request(P.RunHistory, { runDir: dead });
+  assert.equal(dashboardView.status?.state, 'stopped', 'the dashboard shows an interrupted run as stopped, as listRuns does');
+  assert.match(dashboardView.status?.message ?? '', /Interrupted at step 40/);
   const mix = byName.get('mix')!;
   assert.equal(mix.state, 'finished');
   assert.equal(mix.step, stoppedAt + 100);
