@@ -29,8 +29,8 @@ export async function showError(err: unknown, output: vscode.LogOutputChannel): 
   if (choice === 'Show Log') output.show(true);
 }
 
-const hasCheckpointState = (r: P.RunSummary) => r.state !== 'unknown' && r.step > 0 && !(r.state === 'running' && !r.interrupted);
-const resumable = (r: P.RunSummary) => hasCheckpointState(r) && r.state !== 'running' || r.interrupted === true;
+/** A run that has trained some steps and is not training now (listRuns shows an interrupted run as stopped). */
+const resumable = (r: P.RunSummary) => r.step > 0 && (r.state === 'stopped' || r.state === 'failed' || r.state === 'finished');
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const { backend, dashboard, runs, output } = ctx;

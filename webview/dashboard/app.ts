@@ -27,16 +27,8 @@ const STATE_LABEL: Record<P.RunState | 'unknown', string> = {
 /** How many per-level lines "over time" shows. */
 const LEVEL_LINES = 5;
 
-interface SamplingInfo {
-  jobId: string;
-  level: number;
-  levels: number;
-  sigma: number;
-  alpha: number;
-  done: number;
-  total: number;
-  scoreNorm: number | null;
-  noiseNorm: number | null;
+/** The shown sampling job: its last level report, and how it ended. */
+interface SamplingInfo extends Omit<P.SamplingProgressParams, 'runId' | 'snapshot'> {
   ended: P.JobEndState | null;
   message: string | null;
   kind: P.JobKind;
