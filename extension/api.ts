@@ -5,6 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import type * as P from '../protocol/protocol';
+import type { AssignmentApi } from './assignment';
 
 export interface HighScoreApi {
   /** Resolves once the backend has answered `initialize` (it starts on activation). */
@@ -21,4 +22,6 @@ export interface HighScoreApi {
   readonly onServerStateChange: vscode.Event<P.ServerState>;
   /** The absolute runs folder in use. */
   runsFolder(): string;
+  /** The assignment's checks (the Testing view's controller, and a way to run them). */
+  readonly assignment: AssignmentApi;
 }

@@ -80,10 +80,12 @@ export class Backend implements vscode.Disposable {
     await this.start();
   }
 
-  async request<M extends P.RequestMethod>(method: M, params: P.RequestParams<M>): Promise<P.RequestResult<M>> {
+  /** A typed request; `token` cancels it (the backend stops the work where it can). */
+  async request<M extends P.RequestMethod>(method: M, params: P.RequestParams<M>, token?: vscode.CancellationToken): Promise<P.RequestResult<M>> {
     await this.ready();
     const client = this.client;
     if (!client) throw new Error('The High Score backend is not running. Run "High Score: Restart Backend".');
+    if (token) return client.sendRequest(method, params, token) as Promise<P.RequestResult<M>>;
     return P.sendRequest(client, method, params);
   }
 
@@ -128,7 +130,8 @@ export class Backend implements vscode.Disposable {
     };
     const initializationOptions: P.InitializationOptions = { runsFolder: s.runsFolder, backend: s.backend };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [],
+      // The assignment's student module: the backend publishes diagnostics, CodeLens and hovers for it.
+      documentSelector: [{ scheme: 'file', language: 'typescript', pattern: '**/scoreModel.ts' }],
       outputChannel: this.output,
       initializationOptions,
       errorHandler: this.errorHandler(),

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import * as P from '../protocol/protocol';
 import type { HighScoreApi } from './api';
+import { registerAssignment } from './assignment';
 import { Backend } from './backend';
 import { registerCommands, showError } from './commands';
 import { Dashboard } from './dashboardPanel';
@@ -13,6 +14,7 @@ import { formatNumber } from './pickers';
 import { RunsView } from './runsView';
 import { readSettings, resolveRunsFolder, type Settings } from './settings';
 import { StatusBar } from './statusBar';
+import { registerPreviews } from './previews';
 
 let backend: Backend | undefined;
 
@@ -31,7 +33,9 @@ export function activate(context: vscode.ExtensionContext): HighScoreApi {
     const arg = action === 'stop' ? (runDir ? { runId: runDir } : undefined) : action === 'resume' && runDir ? runs.list().find((r) => r.dir === runDir) ?? runDir : runDir ?? undefined;
     void vscode.commands.executeCommand(commandFor[action], arg);
   }, output);
-  context.subscriptions.push(runs, dashboard, new StatusBar(be), ...registerCommands({ backend: be, dashboard, runs, output, settings: () => settings }));
+  const assignment = registerAssignment(context, be, output);
+  context.subscriptions.push(runs, dashboard, new StatusBar(be), ...registerCommands({ backend: be, dashboard, runs, output, settings: () => settings }), ...assignment.disposables);
+  context.subscriptions.push(...registerPreviews({ context, backend: be, output, dashboard }));
 
   // Tell the user how jobs they started ended, with the next step one click away.
   context.subscriptions.push(be.onNotification(P.JobEnded, (p) => void announceJobEnd(p, output)));
@@ -83,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): HighScoreApi {
     serverState: () => be.serverState(),
     onServerStateChange: be.onStateChange,
     runsFolder: () => be.runsFolder() ?? resolveRunsFolder(settings.runsFolder) ?? '',
+    assignment: assignment.api,
   };
 }
 

@@ -47,6 +47,12 @@ export const DescribeCheckpoint = 'highscore/describeCheckpoint';
 export const CancelJob = 'highscore/cancelJob';
 /** Request: a run's logged loss curve (downsampled) and its latest samples, for the dashboard. */
 export const RunHistory = 'highscore/runHistory';
+/** Request (previews): a 2D run's learned score on a grid at one level, in one batched evaluation (plus the true score for analytic toys). */
+export const ScoreField = 'highscore/scoreField';
+/** Request (previews): a quick small sample grid from a run's latest checkpoint, cached by checkpoint and params. */
+export const Preview = 'highscore/preview';
+/** Request (previews): a few training examples as thumbnails, for a browsable strip. */
+export const DatasetExamples = 'highscore/datasetExamples';
 
 /** Notification (server -> client): training progress, once per logging interval. */
 export const Progress = 'highscore/progress';
@@ -59,13 +65,24 @@ export const Log = 'highscore/log';
 /** Notification (server -> client): a job finished, stopped or failed. Every started job gets exactly one. */
 export const JobEnded = 'highscore/jobEnded';
 
+/** Request (assignment): check a student module blank by blank (runs the student's code: trusted workspaces only). */
+export const CheckAssignment = 'highscore/checkAssignment';
+/** Request (assignment): the blanks of a student module, with lines, hints and what each must do. */
+export const DescribeAssignment = 'highscore/describeAssignment';
+/** Notification (assignment, server -> client): one blank's check result, as it arrives during `checkAssignment`. */
+export const AssignmentBlankChecked = 'highscore/assignmentBlankChecked';
+/** The command a blank's CodeLens runs (client side), with arguments [file, blankId]. */
+export const CheckBlankCommand = 'highscore.checkBlank';
+
 /** Every request method, for registration loops and checks. */
 export const REQUEST_METHODS = [
   StartTraining, StopTraining, ResumeTraining, Sample, Inpaint, Vary, ComputeSchedule, ListRuns, DescribeCheckpoint, CancelJob, RunHistory,
+  ScoreField, Preview, DatasetExamples,
+  CheckAssignment, DescribeAssignment,
 ] as const;
 
 /** Every notification method. */
-export const NOTIFICATION_METHODS = [Progress, TrainingSamples, SamplingProgress, Log, JobEnded] as const;
+export const NOTIFICATION_METHODS = [Progress, TrainingSamples, SamplingProgress, Log, JobEnded, AssignmentBlankChecked] as const;
 
 /**
  * Error codes of the server's JSON-RPC errors (the message always names the problem and the fix).
@@ -299,6 +316,8 @@ export interface SamplingCommon {
   seed?: number;
   /** T for this chain (eps re-derived by technique 4); default the run's. */
   stepsPerLevel?: number;
+  /** Snapshots kept along the chain (evenly over the levels), streamed live in samplingProgress; default 0. */
+  snapshots?: number;
   /** Where to write the grid (.png) or points (.csv); default `<runDir>/samples/<kind>-<time>`. */
   out?: string;
   backend?: BackendRequest;
@@ -537,6 +556,11 @@ export interface SnapshotResult extends SampleImage {
   /** 1..L. */
   level: number;
   sigma: number;
+  /** The Langevin step size at this level. */
+  alpha?: number;
+  /** Mean per-example norms of alpha * score and of the noise at the level's last step (their ratio shows who drives the chain). */
+  scoreNorm?: number | null;
+  noiseNorm?: number | null;
 }
 
 /** What a finished sampling, inpainting or variations job reports in `jobEnded.result`. */
@@ -567,6 +591,114 @@ export interface JobEndedParams {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The fill-in-the-blank assignment (issue 4): checking a student module blank by blank
+// ---------------------------------------------------------------------------------------------------
+
+/** How one check case (or a whole blank) came out. */
+export type BlankCheckStatus = 'pass' | 'fail' | 'error' | 'timeout' | 'not-implemented';
+export const BLANK_CHECK_STATUSES: readonly BlankCheckStatus[] = ['pass', 'fail', 'error', 'timeout', 'not-implemented'];
+
+/** Params of `highscore/checkAssignment`. */
+export interface CheckAssignmentParams {
+  /** The student module (absolute, or relative to the workspace folder). */
+  file: string;
+  /** Blank ids to check (default: all, in order). */
+  blanks?: string[];
+  /** Echoed in each `assignmentBlankChecked` notification, so the client can match them to this request. */
+  checkId?: string;
+  /** Type-check the module first (a few seconds more); default true. */
+  typecheck?: boolean;
+}
+
+/** One sub-case of a blank's checks. */
+export interface BlankCheckCase {
+  blank: string;
+  /** The sub-case's name, e.g. 'shape and dtype', 'noise variance is 2 alpha (statistical test)'. */
+  case: string;
+  status: BlankCheckStatus;
+  /** In plain words; for a known mistake, the specific explanation. */
+  message: string;
+  /** For a diff: what the reference gives and what the student's code gave (absent where not meaningful). */
+  expected?: string;
+  actual?: string;
+  /** The student's line (1-based): where their code threw, else the blank's function line (0: not in the file). */
+  line: number;
+  ms: number;
+}
+
+/** One blank's result: the worst of its cases. */
+export interface BlankCheckResult {
+  blank: string;
+  title: string;
+  status: BlankCheckStatus;
+  /** The first problem, or 'All N checks pass.'. */
+  message: string;
+  /** The blank's function line (1-based; 0: the file lacks it). */
+  line: number;
+  cases: BlankCheckCase[];
+}
+
+/** A position-tagged problem in the module (1-based line). */
+export interface SourceProblem {
+  line: number;
+  column?: number;
+  message: string;
+}
+
+/** Result of `highscore/checkAssignment`. */
+export interface CheckAssignmentResult {
+  file: string;
+  blanks: BlankCheckResult[];
+  passed: number;
+  total: number;
+  /** Syntax errors, and type errors outside any blank. */
+  moduleErrors: SourceProblem[];
+  /** 'done', 'not asked' or 'skipped: why'. */
+  typecheck: string;
+}
+
+/** `highscore/assignmentBlankChecked`: one blank's result during a `checkAssignment` request. */
+export interface AssignmentBlankCheckedParams {
+  file: string;
+  checkId?: string;
+  result: BlankCheckResult;
+}
+
+/** Params of `highscore/describeAssignment`. */
+export interface DescribeAssignmentParams {
+  file: string;
+}
+
+/** One blank as the editor shows it. */
+export interface AssignmentBlank {
+  id: string;
+  title: string;
+  /** What the function must do (for hovers). */
+  description: string;
+  /** The hint of the file's notImplemented call, else the built-in one. */
+  hint: string;
+  /** 'integration': a check of provided code that calls the blanks, not a blank to fill. */
+  kind: 'blank' | 'integration';
+  /** The function's line and last line (1-based); 0 where the file lacks it. */
+  line: number;
+  endLine: number;
+  /** Whether its body still calls notImplemented(...). */
+  notImplemented: boolean;
+  /** The latest check result this server has for it, if any. */
+  lastResult?: BlankCheckResult;
+}
+
+/** Result of `highscore/describeAssignment`. */
+export interface DescribeAssignmentResult {
+  file: string;
+  /** Whether the file is the student module of an assignment (a highscore-assignment.json beside it names it). */
+  isStudentModule: boolean;
+  /** The highscore-assignment.json found, if any. */
+  configFile?: string;
+  blanks: AssignmentBlank[];
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Method maps and typed helpers
 // ---------------------------------------------------------------------------------------------------
 
@@ -583,6 +715,11 @@ export interface Requests {
   [DescribeCheckpoint]: [DescribeCheckpointParams, CheckpointDescription];
   [CancelJob]: [CancelJobParams, StopResult];
   [RunHistory]: [RunHistoryParams, RunHistoryResult];
+  [CheckAssignment]: [CheckAssignmentParams, CheckAssignmentResult];
+  [DescribeAssignment]: [DescribeAssignmentParams, DescribeAssignmentResult];
+  [ScoreField]: [ScoreFieldParams, ScoreFieldResult];
+  [Preview]: [PreviewParams, PreviewResult];
+  [DatasetExamples]: [DatasetExamplesParams, DatasetExamplesResult];
 }
 
 /** Every notification: method -> params. */
@@ -592,6 +729,7 @@ export interface Notifications {
   [SamplingProgress]: SamplingProgressParams;
   [Log]: LogParams;
   [JobEnded]: JobEndedParams;
+  [AssignmentBlankChecked]: AssignmentBlankCheckedParams;
 }
 
 export type RequestMethod = keyof Requests;
@@ -741,6 +879,37 @@ export function isRunSummary(x: unknown): x is RunSummary {
     optional(x.message, isStr) && optional(x.interrupted, (v) => typeof v === 'boolean') && optional(x.jobId, isStr);
 }
 
+// ---- assignment guards ----
+
+function isBlankCheckCase(x: unknown): x is BlankCheckCase {
+  return isObj(x) && isStr(x.blank) && isStr(x.case) && isStr(x.status) && (BLANK_CHECK_STATUSES as readonly string[]).includes(x.status) &&
+    isStr(x.message) && optional(x.expected, isStr) && optional(x.actual, isStr) && isCount(x.line) && isNum(x.ms);
+}
+
+/** One blank's check result. */
+export function isBlankCheckResult(x: unknown): x is BlankCheckResult {
+  return isObj(x) && isStr(x.blank) && isStr(x.title) && isStr(x.status) && (BLANK_CHECK_STATUSES as readonly string[]).includes(x.status) &&
+    isStr(x.message) && isCount(x.line) && Array.isArray(x.cases) && x.cases.every(isBlankCheckCase);
+}
+
+/** A `highscore/checkAssignment` result. */
+export function isCheckAssignmentResult(x: unknown): x is CheckAssignmentResult {
+  return isObj(x) && isStr(x.file) && Array.isArray(x.blanks) && x.blanks.every(isBlankCheckResult) && isCount(x.passed) && isCount(x.total) &&
+    Array.isArray(x.moduleErrors) && x.moduleErrors.every((e) => isObj(e) && isCount(e.line) && isStr(e.message)) && isStr(x.typecheck);
+}
+
+/** A `highscore/assignmentBlankChecked` notification. */
+export function isAssignmentBlankChecked(x: unknown): x is AssignmentBlankCheckedParams {
+  return isObj(x) && isStr(x.file) && optional(x.checkId, isStr) && isBlankCheckResult(x.result);
+}
+
+/** A `highscore/describeAssignment` result. */
+export function isDescribeAssignmentResult(x: unknown): x is DescribeAssignmentResult {
+  return isObj(x) && isStr(x.file) && typeof x.isStudentModule === 'boolean' && optional(x.configFile, isStr) && Array.isArray(x.blanks) &&
+    x.blanks.every((b) => isObj(b) && isStr(b.id) && isStr(b.title) && isStr(b.description) && isStr(b.hint) && (b.kind === 'blank' || b.kind === 'integration') &&
+      isCount(b.line) && isCount(b.endLine) && typeof b.notImplemented === 'boolean' && optional(b.lastResult, isBlankCheckResult));
+}
+
 /** The guard of each notification, so a receiver can check any message by its method. */
 export const NOTIFICATION_GUARDS: { readonly [M in NotificationMethod]: (x: unknown) => x is Notifications[M] } = {
   [Progress]: isProgress,
@@ -748,6 +917,7 @@ export const NOTIFICATION_GUARDS: { readonly [M in NotificationMethod]: (x: unkn
   [SamplingProgress]: isSamplingProgress,
   [Log]: isLog,
   [JobEnded]: isJobEnded,
+  [AssignmentBlankChecked]: isAssignmentBlankChecked,
 };
 
 /** Whether `method` is a High Score notification and `params` has its shape. */
@@ -838,4 +1008,242 @@ export function isFromDashboard(x: unknown): x is FromDashboard {
 /** The webview's saved state, checked (it comes back from VS Code after a reload). */
 export function isDashboardState(x: unknown): x is DashboardState {
   return isObj(x) && strOrNull(x.runDir) && optional(x.logScale, (v) => typeof v === 'boolean') && optional(x.smoothing, isNum);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Previews and interactive tools: quick previews, the score field of 2D runs, dataset strips, and the
+// messages of the preview pages (inpainting, variations, score field, checkpoint editor, preview panel).
+// ---------------------------------------------------------------------------------------------------
+
+/** [xMin, xMax, yMin, yMax]. */
+export type Bounds = [number, number, number, number];
+
+/** Params of `highscore/scoreField` (2D runs only). */
+export interface ScoreFieldParams {
+  runDir: string;
+  /** The noise level, 1 (sigma_1) .. L. */
+  level: number;
+  /** Grid points per side; default 21 (at most 101). */
+  grid?: number;
+  /** The region; default the data's bounding box with a margin. */
+  bounds?: Bounds;
+  /** How many data points to return (a subsample); default 500. */
+  points?: number;
+}
+
+/**
+ * Result of `highscore/scoreField`. Grid point (i, j), i the column and j the row from the bottom, is at
+ * x = xMin + i (xMax - xMin) / (grid - 1), y = yMin + j (yMax - yMin) / (grid - 1); its vector is at
+ * index 2 (j grid + i) of `learned` / `true`.
+ */
+export interface ScoreFieldResult {
+  runDir: string;
+  /** The checkpoint evaluated (folder name) and its step. */
+  checkpoint: string;
+  step: number;
+  dataSpec: string;
+  level: number;
+  levels: number;
+  sigma: number;
+  grid: number;
+  bounds: Bounds;
+  /** The learned score s(x, sigma) at each grid point, flat [sx, sy, ...]. */
+  learned: number[];
+  /** The exact score of the noised data density (analytic toys only). */
+  true?: number[];
+  /** Mean over the grid of |learned - true| (analytic toys only). */
+  meanError?: number;
+  /** Mean over the grid of |true|, to judge meanError against. */
+  meanTrueNorm?: number;
+  /** A subsample of the training data, flat [x0, y0, ...]. */
+  data: number[];
+  schedule: NoiseSchedule;
+}
+
+/** Params of `highscore/preview`. */
+export interface PreviewParams {
+  runDir: string;
+  /** Samples; default 16 images or 500 points (at most 64 images, 2000 points). */
+  n?: number;
+  /** T for the preview chain; default 1 for images, 10 for points (a quick look, not the run's full T). */
+  stepsPerLevel?: number;
+  /** Snapshots along the chain; default 0 (the score field view asks for one per level to animate particles). */
+  snapshots?: number;
+  seed?: number;
+}
+
+/** Result of `highscore/preview`: the grid (for points also drawn as a PNG scatter, for hovers). */
+export interface PreviewResult extends SampleImage {
+  runDir: string;
+  checkpoint: string;
+  step: number;
+  loss: number | null;
+  dataSpec: string;
+  n: number;
+  shape: number[];
+  dataKind: 'image' | 'points';
+  stepsPerLevel: number;
+  snapshots: SnapshotResult[];
+  seconds: number;
+  /** True when this answer came from the cache (same checkpoint and params). */
+  cached: boolean;
+}
+
+/** Params of `highscore/datasetExamples`: the dataset is `data` or the run's. */
+export interface DatasetExamplesParams {
+  data?: string;
+  runDir?: string;
+  /** First example, from 0; default 0. */
+  offset?: number;
+  /** How many; default 16, at most 64. */
+  count?: number;
+}
+
+/** One training example. */
+export interface DatasetExample {
+  index: number;
+  /** A PNG thumbnail (images). */
+  png?: string;
+  /** The example's values (HWC in [0, 1] for images; [x, y] for points). */
+  values: FloatValues;
+}
+
+/** Result of `highscore/datasetExamples`. */
+export interface DatasetExamplesResult {
+  data: string;
+  name: string;
+  kind: 'image' | 'points';
+  shape: number[];
+  /** Examples in the dataset. */
+  size: number;
+  offset: number;
+  examples: DatasetExample[];
+}
+
+const isBounds = (x: unknown): x is Bounds => isNumArray(x) && x.length === 4 && x[0]! < x[1]! && x[2]! < x[3]!;
+const isFloatValues = (x: unknown): x is FloatValues => isStr(x) || isNumArray(x);
+
+function isSnapshotResult(x: unknown): x is SnapshotResult {
+  return isSampleImage(x) && isCount((x as Obj).level) && isNum((x as Obj).sigma) && optional((x as Obj).alpha, isNum) &&
+    optional((x as Obj).scoreNorm, isNumOrNull) && optional((x as Obj).noiseNorm, isNumOrNull);
+}
+
+/** A `highscore/scoreField` result (the vectors match the grid). */
+export function isScoreFieldResult(x: unknown): x is ScoreFieldResult {
+  if (!(isObj(x) && isStr(x.runDir) && isStr(x.checkpoint) && isCount(x.step) && isStr(x.dataSpec) && isCount(x.level) && isCount(x.levels) &&
+    isNum(x.sigma) && isCount(x.grid) && x.grid >= 2 && isBounds(x.bounds) && isNumArray(x.learned) && isNumArray(x.data) && isNoiseSchedule(x.schedule))) return false;
+  const cells = 2 * (x.grid as number) ** 2;
+  return x.learned.length === cells && optional(x.true, (v) => isNumArray(v) && v.length === cells) && optional(x.meanError, isNum) && optional(x.meanTrueNorm, isNum);
+}
+
+/** A `highscore/preview` result. */
+export function isPreviewResult(x: unknown): x is PreviewResult {
+  return isSampleImage(x) && isObj(x) && isStr(x.runDir) && isStr(x.checkpoint) && isCount(x.step) && isNumOrNull(x.loss) && isStr(x.dataSpec) &&
+    isCount(x.n) && isShape(x.shape) && (x.dataKind === 'image' || x.dataKind === 'points') && isCount(x.stepsPerLevel) &&
+    Array.isArray(x.snapshots) && x.snapshots.every(isSnapshotResult) && isNum(x.seconds) && typeof x.cached === 'boolean';
+}
+
+/** A `highscore/datasetExamples` result. */
+export function isDatasetExamplesResult(x: unknown): x is DatasetExamplesResult {
+  return isObj(x) && isStr(x.data) && isStr(x.name) && (x.kind === 'image' || x.kind === 'points') && isShape(x.shape) && isCount(x.size) &&
+    isCount(x.offset) && Array.isArray(x.examples) &&
+    x.examples.every((e) => isObj(e) && isCount(e.index) && optional(e.png, isStr) && isFloatValues(e.values));
+}
+
+/** A result that starts a job (sample, inpaint, vary). */
+export function isJobStartedResult(x: unknown): x is JobStartedResult {
+  return isObj(x) && isStr(x.jobId);
+}
+
+/** A `highscore/describeCheckpoint` result (the parts the pages use). */
+export function isCheckpointDescription(x: unknown): x is CheckpointDescription {
+  return isObj(x) && isStr(x.runDir) && isStr(x.name) && isRunConfigShape(x.config) && strOrNull(x.latest) && isNoiseSchedule(x.schedule) &&
+    Array.isArray(x.checkpoints) && x.checkpoints.every((c) => isObj(c) && isStr(c.name) && isCount(c.step) && isNumOrNull(c.loss)) &&
+    Array.isArray(x.samples) && x.samples.every(isStr);
+}
+
+/** The pages of the preview webviews. */
+export type PreviewPage = 'inpaint' | 'vary' | 'field' | 'checkpoint' | 'preview';
+export const PREVIEW_PAGES: readonly PreviewPage[] = ['inpaint', 'vary', 'field', 'checkpoint', 'preview'];
+
+/** The requests a preview page may ask the extension to forward to the backend. */
+export const PAGE_REQUESTS = [Preview, ScoreField, DatasetExamples, Inpaint, Vary, CancelJob, DescribeCheckpoint, RunHistory, ListRuns] as const;
+export type PageRequest = (typeof PAGE_REQUESTS)[number];
+
+/** The guard of each page request's result, so a page checks every answer before using it. */
+export const PAGE_RESULT_GUARDS: { readonly [M in PageRequest]: (x: unknown) => x is RequestResult<M> } = {
+  [Preview]: isPreviewResult,
+  [ScoreField]: isScoreFieldResult,
+  [DatasetExamples]: isDatasetExamplesResult,
+  [Inpaint]: isJobStartedResult,
+  [Vary]: isJobStartedResult,
+  [CancelJob]: (x: unknown): x is StopResult => isObj(x) && isStr(x.jobId),
+  [DescribeCheckpoint]: isCheckpointDescription,
+  [RunHistory]: isRunHistoryResult,
+  [ListRuns]: (x: unknown): x is ListRunsResult => Array.isArray(x) && x.every(isRunSummary),
+};
+
+/** What the page starts on: a run, and for the tools an example or a level chosen beforehand. */
+export interface PreviewPageInit {
+  page: PreviewPage;
+  runDir: string | null;
+  /** A training example to start with (inpainting, variations). */
+  index?: number;
+  /** Where the preview panel's content comes from, in words (a file, a run). */
+  source?: string;
+}
+
+/** Extension -> preview page. */
+export type ToPreviewPage =
+  | { type: 'init'; init: PreviewPageInit }
+  /** The answer to a page's request: `result` (checked by the page with PAGE_RESULT_GUARDS) or `error`. */
+  | { type: 'response'; id: number; result?: unknown; error?: string }
+  /** A server notification about a job the page started, forwarded unchanged (checked with isNotification). */
+  | { type: 'notification'; method: NotificationMethod; params: unknown }
+  /** The preview panel: a fresh preview is running (busy) or has arrived. */
+  | { type: 'preview'; busy: boolean; result?: PreviewResult; source?: string; error?: string }
+  /** The PNG file the user picked (pickPng), base64. */
+  | { type: 'pngFile'; png: string; name: string };
+
+/** Webview -> extension. */
+export type FromPreviewPage =
+  | { type: 'ready' }
+  | { type: 'request'; id: number; method: PageRequest; params: unknown }
+  /** Let the user pick a PNG file; the answer comes as 'pngFile'. */
+  | { type: 'pickPng' }
+  /** Save a PNG (base64) where the user chooses. */
+  | { type: 'savePng'; png: string; name: string }
+  /** Open another tool on a run (the checkpoint editor's buttons). */
+  | { type: 'open'; page: PreviewPage; runDir: string };
+
+const BASE64 = /^[A-Za-z0-9+/]+=*$/;
+
+/** A message a preview page may act on. */
+export function isToPreviewPage(x: unknown): x is ToPreviewPage {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'init': {
+      const i = x.init;
+      return isObj(i) && isStr(i.page) && (PREVIEW_PAGES as readonly string[]).includes(i.page) && strOrNull(i.runDir) &&
+        optional(i.index, isCount) && optional(i.source, isStr);
+    }
+    case 'response': return isCount(x.id) && optional(x.error, isStr);
+    case 'notification': return isStr(x.method) && isNotification(x.method, x.params);
+    case 'preview': return typeof x.busy === 'boolean' && optional(x.result, isPreviewResult) && optional(x.source, isStr) && optional(x.error, isStr);
+    case 'pngFile': return isStr(x.png) && BASE64.test(x.png) && isStr(x.name);
+    default: return false;
+  }
+}
+
+/** A message the extension may act on. */
+export function isFromPreviewPage(x: unknown): x is FromPreviewPage {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'ready':
+    case 'pickPng': return true;
+    case 'request': return isCount(x.id) && isStr(x.method) && (PAGE_REQUESTS as readonly string[]).includes(x.method) && isObj(x.params);
+    case 'savePng': return isStr(x.png) && x.png.length > 0 && BASE64.test(x.png) && isStr(x.name);
+    case 'open': return isStr(x.page) && (PREVIEW_PAGES as readonly string[]).includes(x.page) && isStr(x.runDir);
+    default: return false;
+  }
 }

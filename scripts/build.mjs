@@ -23,6 +23,36 @@ for (const f of readdirSync(join(wasmDir, 'dist')).filter((n) => n.endsWith('.wa
   copyFileSync(join(wasmDir, 'dist', f), join(root, 'dist', f));
 }
 packMnist(join(dirname(require.resolve('mnist/package.json')), 'src/digits'), join(root, 'dist/data'));
+copyTfjsTypes(join(root, 'dist/types/@tensorflow'));
+
+/**
+ * TF.js's type declarations for the assignment workspace (the editor needs them; the student has no
+ * node_modules): tfjs-core and tfjs-layers as they are, and a `@tensorflow/tfjs` that re-exports both.
+ */
+function copyTfjsTypes(out) {
+  const copyDts = (from, to) => {
+    for (const e of readdirSync(from, { withFileTypes: true })) {
+      if (e.isDirectory()) copyDts(join(from, e.name), join(to, e.name));
+      else if (e.name.endsWith('.d.ts')) {
+        mkdirSync(to, { recursive: true });
+        copyFileSync(join(from, e.name), join(to, e.name));
+      }
+    }
+  };
+  for (const pkg of ['tfjs-core', 'tfjs-layers']) {
+    const dir = dirname(require.resolve(`@tensorflow/${pkg}/package.json`));
+    const { version, types, typings } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    copyDts(join(dir, 'dist'), join(out, pkg, 'dist'));
+    writeFileSync(join(out, pkg, 'package.json'), JSON.stringify({ name: `@tensorflow/${pkg}`, version, types: types ?? typings }, null, 2));
+  }
+  mkdirSync(join(out, 'tfjs'), { recursive: true });
+  writeFileSync(join(out, 'tfjs', 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs', types: 'index.d.ts' }, null, 2));
+  // The chained ops (x.add(y), ...) are declared by a module augmentation that tfjs's own index imports.
+  writeFileSync(join(out, 'tfjs', 'index.d.ts'), [
+    "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';",
+    "export * from '@tensorflow/tfjs-core';", "export * from '@tensorflow/tfjs-layers';", '',
+  ].join('\n'));
+}
 
 /** The digit JSON files as gzipped IDX: images [n,28,28] (bytes: round(value*255)) and labels [n], digit by digit. */
 function packMnist(src, out) {
@@ -52,11 +82,23 @@ await Promise.all([
   // from the file beside itself (dist/worker.js).
   build({ ...common, entryPoints: [join(root, 'server/lsp/main.ts')], outfile: join(root, 'dist/server.js') }),
   build({ ...common, entryPoints: [join(root, 'server/lsp/worker.ts')], outfile: join(root, 'dist/worker.js') }),
+  // The assignment checker: runs a student's module in its own process (server/assignment/runner.ts
+  // forks dist/assignmentChecker.js); TypeScript is bundled in to transpile and type-check it.
+  build({ ...common, entryPoints: [join(root, 'server/assignment/checkerMain.ts')], outfile: join(root, 'dist/assignmentChecker.js') }),
+  // The data-parallel helper threads that training and sampling start beside themselves (server/engine/parallel).
+  build({ ...common, entryPoints: [join(root, 'server/engine/parallel/helper.ts')], outfile: join(root, 'dist/gradWorker.js') }),
+  // The preview worker (previews, score fields, dataset strips), started by the server from beside itself.
+  build({ ...common, entryPoints: [join(root, 'server/lsp/previewWorker.ts')], outfile: join(root, 'dist/previewWorker.js') }),
   // The extension (runs in VS Code's extension host; `vscode` is provided by it).
   build({ ...common, entryPoints: [join(root, 'extension/extension.ts')], outfile: join(root, 'dist/extension.js') }),
   // The dashboard webview (a browser page): its script and the CSS it imports (dist/webview/dashboard.css).
   build({
     bundle: true, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: true, logLevel: 'warning',
     entryPoints: [join(root, 'webview/dashboard/main.ts')], outfile: join(root, 'dist/webview/dashboard.js'),
+  }),
+  // The preview pages (inpainting, variations, score field, checkpoint editor, side preview): dist/webview/previews.{js,css}.
+  build({
+    bundle: true, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: true, logLevel: 'warning',
+    entryPoints: [join(root, 'webview/previews/main.ts')], outfile: join(root, 'dist/webview/previews.js'),
   }),
 ]);

@@ -13,6 +13,7 @@ import * as P from '../../protocol/protocol';
 import { JobManager, type JobSink } from './jobs';
 import { registerHandlers, type ServerSettings } from './handlers';
 import { WorkDoneTracker } from './workDone';
+import { registerAssignment } from './assignment';
 
 const connection = createConnection(ProposedFeatures.all);
 
@@ -49,7 +50,10 @@ connection.onInitialize((params): InitializeResult => {
   };
   return {
     capabilities: {
-      hoverProvider: false,
+      // The assignment's student module (assignment.ts): full text sync, CodeLens and hovers.
+      textDocumentSync: 1,
+      hoverProvider: true,
+      codeLensProvider: { resolveProvider: false },
       experimental: { highscore: { protocolVersion: P.PROTOCOL_VERSION, pid: process.pid, runsFolder: settings.runsFolder, requests: [...P.REQUEST_METHODS], notifications: [...P.NOTIFICATION_METHODS] } },
     },
     serverInfo: { name: 'High Score' },
@@ -91,6 +95,7 @@ const sink: JobSink = {
 
 jobs = new JobManager(sink);
 registerHandlers(connection, jobs, () => settings);
+registerAssignment(connection, () => settings.root);
 
 // Shutdown: ask every job to stop (training writes a checkpoint), so the run can be resumed.
 connection.onShutdown(() => jobs.stopAll());

@@ -276,7 +276,7 @@ after(async () => {
 
 test('initialize: the server lists every protocol request and notification', () => {
   const caps = (client.initializeResult as { capabilities: { hoverProvider?: boolean; experimental?: { highscore?: { protocolVersion: number; requests: string[]; notifications: string[] } } } }).capabilities;
-  assert.equal(caps.hoverProvider, false);
+  assert.equal(caps.hoverProvider, true); // the assignment's hovers (server/lsp/assignment.ts)
   assert.equal(caps.experimental?.highscore?.protocolVersion, P.PROTOCOL_VERSION);
   assert.deepEqual(caps.experimental?.highscore?.requests, [...P.REQUEST_METHODS]);
   assert.deepEqual(caps.experimental?.highscore?.notifications, [...P.NOTIFICATION_METHODS]);
