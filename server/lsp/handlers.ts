@@ -13,6 +13,7 @@ import { ParamsError } from './params';
 import { defaultRunName, describeRun, isReallyRunning, isValidRunName, listRuns, readCheckpoints, RunFolderError } from './runs';
 import { readConfig, readStatus } from '../engine/run';
 import { runHistory } from './history';
+import { registerPreviews } from './previews';
 
 /** The server's settings, from `initialize`. */
 export interface ServerSettings {
@@ -175,4 +176,6 @@ export function registerHandlers(connection: Connection, jobs: JobManager, setti
     const runDir = existingRun(p.runDir);
     return runHistory(runDir, p.maxPoints, jobs.trainingOf(runDir) !== undefined);
   });
+
+  registerPreviews(handle, existingRun, () => settings().backend);
 }

@@ -20,7 +20,7 @@ type Obj = Record<string, unknown>;
 const BACKENDS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 /** A reader of one request's params that names the request in its messages. */
-class Reader {
+export class Reader {
   readonly o: Obj;
   constructor(readonly method: string, raw: unknown) {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -123,7 +123,7 @@ function schedule(method: string, raw: unknown, prefix = ''): ScheduleSettings {
 }
 
 /** Copies the defined values only (optional fields stay absent rather than undefined). */
-function defined<T extends object>(o: T): T {
+export function defined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
@@ -183,7 +183,7 @@ export function inpaintParams(method: string, raw: unknown): Omit<InpaintParams,
     throw new ParamsError(`${method}: 'maskPreset' must be one of ${MASK_PRESETS.join(', ')} (got ${JSON.stringify(o.maskPreset)}).`);
   }
   return defined({
-    ...samplingCommon(r, 1000),
+    ...samplingCommon(r, 1000), snapshots: r.optInt('snapshots', 0, 1000),
     source: o.image !== undefined ? { image: r.floats('image') } : { index: r.int('index', 0) },
     mask: o.mask !== undefined ? r.floats('mask') : (o.maskPreset as MaskPreset),
   });
@@ -191,7 +191,7 @@ export function inpaintParams(method: string, raw: unknown): Omit<InpaintParams,
 
 export function varyParams(method: string, raw: unknown): VaryParams {
   const r = new Reader(method, raw);
-  return defined<VaryParams>({ ...samplingCommon(r, 1000), index: r.int('index', 0), level: r.int('level', 1) });
+  return defined<VaryParams>({ ...samplingCommon(r, 1000), snapshots: r.optInt('snapshots', 0, 1000), index: r.int('index', 0), level: r.int('level', 1) });
 }
 
 export function computeScheduleParams(method: string, raw: unknown): ComputeScheduleParams {

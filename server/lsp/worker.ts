@@ -108,7 +108,7 @@ function langevinReporter(n: number, shape: number[]) {
   let pending: { level: number; image: SampleImage } | undefined;
   const onSnapshot = (s: Snapshot) => {
     const image = sampleImage(s.data, n, shape);
-    snapshots.push({ level: s.level + 1, sigma: s.sigma, ...image });
+    snapshots.push({ level: s.level + 1, sigma: s.sigma, alpha: s.alpha, scoreNorm: finiteOrNull(s.scoreNorm), noiseNorm: finiteOrNull(s.noiseNorm), ...image });
     pending = { level: s.level, image };
   };
   const onProgress = (p: LangevinProgress) => {
@@ -154,7 +154,7 @@ async function runSampling(j: SampleJob | InpaintJob | VaryJob): Promise<void> {
     const reporter = langevinReporter(j.n, shape);
     const common = {
       n: j.n, seed: j.seed ?? 0, signal: abort.signal, onProgress: reporter.onProgress, onSnapshot: reporter.onSnapshot,
-      ...(j.stepsPerLevel !== undefined ? { stepsPerLevel: j.stepsPerLevel } : {}),
+      ...(j.stepsPerLevel !== undefined ? { stepsPerLevel: j.stepsPerLevel } : {}), snapshots: j.snapshots ?? 0,
     };
     const t0 = Date.now();
     let result: SampleResult;
@@ -163,7 +163,7 @@ async function runSampling(j: SampleJob | InpaintJob | VaryJob): Promise<void> {
     let first: string | undefined;
     if (j.kind === 'sample') {
       post({ type: 'started' });
-      result = await sample(rm, { ...common, snapshots: j.snapshots ?? 0, denoise: j.denoise ?? true });
+      result = await sample(rm, { ...common, denoise: j.denoise ?? true });
       shown = result.samples;
     } else if (j.kind === 'inpaint') {
       if (shape.length !== 3) throw new RangeError('Inpainting needs an image model; this run is on 2D points.');

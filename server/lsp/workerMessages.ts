@@ -31,6 +31,8 @@ interface SamplingJobBase {
   n: number;
   seed?: number;
   stepsPerLevel?: number;
+  /** Snapshots along the chain, streamed live. */
+  snapshots?: number;
   /** The output file (its extension may be added). */
   out: string;
   backend: BackendRequest;
@@ -38,7 +40,6 @@ interface SamplingJobBase {
 
 export interface SampleJob extends SamplingJobBase {
   kind: 'sample';
-  snapshots?: number;
   denoise?: boolean;
 }
 
