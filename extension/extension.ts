@@ -10,6 +10,7 @@ import { registerAssignment } from './assignment';
 import { Backend } from './backend';
 import { registerCommands, showError } from './commands';
 import { Dashboard } from './dashboardPanel';
+import { wasForeground } from './jobProgress';
 import { formatNumber } from './pickers';
 import { RunsView } from './runsView';
 import { readSettings, resolveRunsFolder, type Settings } from './settings';
@@ -38,7 +39,9 @@ export function activate(context: vscode.ExtensionContext): HighScoreApi {
   context.subscriptions.push(...registerPreviews({ context, backend: be, output, dashboard }));
 
   // Tell the user how jobs they started ended, with the next step one click away.
-  context.subscriptions.push(be.onNotification(P.JobEnded, (p) => void announceJobEnd(p, output)));
+  context.subscriptions.push(be.onNotification(P.JobEnded, (p) => {
+    if (wasForeground(p.jobId) || p.kind === 'train') void announceJobEnd(p, output);
+  }));
   let trainingRun: string | undefined;
   context.subscriptions.push(
     be.onNotification(P.Progress, (p) => (trainingRun = p.runId)),

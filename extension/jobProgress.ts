@@ -13,7 +13,16 @@ import type { Backend } from './backend';
 import { formatNumber } from './pickers';
 import { formatDuration } from './statusBar';
 
+/** Jobs the user started from a command (their end is announced); the interactive panels show their own. */
+const foreground = new Set<string>();
+
+/** Whether the job was started from a command, forgetting it (call once, at its end). */
+export function wasForeground(jobId: string): boolean {
+  return foreground.delete(jobId);
+}
+
 export function showJobProgress(backend: Backend, jobId: string, title: string): void {
+  foreground.add(jobId);
   void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `High Score: ${title}`, cancellable: true }, (progress, token) =>
     new Promise<void>((resolve) => {
       let percent = 0;
