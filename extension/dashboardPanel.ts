@@ -1,13 +1,15 @@
 /**
  * The dashboard: one webview panel beside the code that shows one run live (loss curves, per-level
- * loss, the noise schedule, samples, sampling progress). The panel only exchanges the protocol's typed
- * messages; every message from it is checked (isFromDashboard) before use. A serializer brings it
- * back, on the same run, after a window reload.
+ * loss, the noise schedule, samples, the sampling chain, the score field of 2D runs). The panel only
+ * exchanges the protocol's typed messages (its backend requests go through the preview pages' relay);
+ * every message from it is checked (isFromDashboard) before use. A serializer brings it back, on the
+ * same run, after a window reload.
  */
 import * as vscode from 'vscode';
 import * as P from '../protocol/protocol';
 import type { Backend } from './backend';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
+import { relayPageRequest } from './previews/pageHost';
 
 export const DASHBOARD_VIEW_TYPE = 'highscore.dashboard';
 const TITLE = 'High Score Dashboard';
@@ -104,6 +106,9 @@ export class Dashboard implements vscode.Disposable {
       if (!this.runDir && raw.runDir) this.setRun(raw.runDir);
       this.post({ type: 'server', state: this.backend.serverState() });
       void this.sendRun();
+    } else if (raw.type === 'request') {
+      // The score field card's requests, relayed as the preview pages' are (jobs it starts are followed).
+      void relayPageRequest(this.backend, raw, (r) => this.post(r), (jobId) => this.follow(jobId));
     } else {
       this.onAction(raw.action, raw.runDir ?? this.runDir);
     }

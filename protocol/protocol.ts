@@ -945,7 +945,17 @@ export type ToDashboard =
   /** A noise schedule to plot (Show Noise Schedule, or the shown run's). */
   | { type: 'schedule'; result: ComputeScheduleResult }
   /** The backend's state, with a message when it died or restarted. */
-  | { type: 'server'; state: ServerState; message?: string };
+  | { type: 'server'; state: ServerState; message?: string }
+  /** The answer to one of the dashboard's backend requests (the score field card's). */
+  | PageResponseMessage;
+
+/**
+ * A backend request from a webview, relayed by the extension: the preview pages' request message, which
+ * the dashboard sends too (only PAGE_REQUESTS; the webview checks the result with PAGE_RESULT_GUARDS).
+ */
+export type PageRequestMessage = Extract<FromPreviewPage, { type: 'request' }>;
+/** The extension's answer to a PageRequestMessage: `result` or `error`. */
+export type PageResponseMessage = Extract<ToPreviewPage, { type: 'response' }>;
 
 /** What the dashboard's buttons ask for. */
 export type DashboardAction = 'stop' | 'resume' | 'sample' | 'showLog' | 'revealRun';
@@ -955,7 +965,9 @@ export type FromDashboard =
   /** The page has loaded (or reloaded); `runDir` is the run it showed before, from its saved state. */
   | { type: 'ready'; runDir: string | null }
   /** A button: act on the shown run. */
-  | { type: 'action'; action: DashboardAction; runDir: string | null };
+  | { type: 'action'; action: DashboardAction; runDir: string | null }
+  /** A backend request, relayed like a preview page's (the score field card). */
+  | PageRequestMessage;
 
 /** What the webview saves with `vscode.setState` (and the serializer gets back after a reload). */
 export interface DashboardState {
@@ -993,6 +1005,7 @@ export function isToDashboard(x: unknown): x is ToDashboard {
     case 'notification': return isStr(x.method) && isNotification(x.method, x.params);
     case 'schedule': return isComputeScheduleResult(x.result);
     case 'server': return isStr(x.state) && SERVER_STATES.includes(x.state) && optional(x.message, isStr);
+    case 'response': return isToPreviewPage(x);
     default: return false;
   }
 }
@@ -1002,6 +1015,7 @@ export function isFromDashboard(x: unknown): x is FromDashboard {
   if (!isObj(x)) return false;
   if (x.type === 'ready') return strOrNull(x.runDir);
   if (x.type === 'action') return isStr(x.action) && DASHBOARD_ACTIONS.includes(x.action) && strOrNull(x.runDir);
+  if (x.type === 'request') return isFromPreviewPage(x);
   return false;
 }
 

@@ -20,6 +20,26 @@ export function pageOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & v
   return { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 
+/**
+ * The extension's side of the request relay that the preview pages and the dashboard share: forwards a
+ * webview's checked request to the backend (only the protocol's PAGE_REQUESTS, checked again here) and
+ * posts the answer or the error back; `onJob` hears of the jobs a request started (inpaint, vary), so
+ * their notifications can follow.
+ */
+export async function relayPageRequest(backend: Backend, m: P.PageRequestMessage, post: (r: P.PageResponseMessage) => void, onJob?: (jobId: string) => void): Promise<void> {
+  if (!(P.PAGE_REQUESTS as readonly string[]).includes(m.method)) {
+    post({ type: 'response', id: m.id, error: `${String(m.method)} is not a request a webview may make.` });
+    return;
+  }
+  try {
+    const result = await backend.request(m.method, m.params as never);
+    if ((m.method === P.Inpaint || m.method === P.Vary) && P.isJobStartedResult(result)) onJob?.(result.jobId);
+    post({ type: 'response', id: m.id, result });
+  } catch (err) {
+    post({ type: 'response', id: m.id, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 /** Loads the page into `webview` and serves it; `onOpen` opens another tool (the checkpoint editor's buttons). */
 export function attachPage(
   ctx: PreviewContext,
@@ -49,16 +69,7 @@ export function attachPage(
       }
       switch (raw.type) {
         case 'ready': post({ type: 'init', init }); return;
-        case 'request': {
-          try {
-            const result = await ctx.backend.request(raw.method, raw.params as never);
-            if ((raw.method === P.Inpaint || raw.method === P.Vary) && P.isJobStartedResult(result)) jobs.add(result.jobId);
-            post({ type: 'response', id: raw.id, result });
-          } catch (err) {
-            post({ type: 'response', id: raw.id, error: err instanceof Error ? err.message : String(err) });
-          }
-          return;
-        }
+        case 'request': return relayPageRequest(ctx.backend, raw, post, (jobId) => jobs.add(jobId));
         case 'pickPng': {
           const picked = await vscode.window.showOpenDialog({ title: 'High Score: an image to inpaint', filters: { 'PNG images': ['png'] }, canSelectMany: false });
           if (!picked?.[0]) return;

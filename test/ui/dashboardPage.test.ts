@@ -9,9 +9,14 @@ import { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import * as tf from '@tensorflow/tfjs';
 import { dashboardHtml, makeNonce } from '../../extension/dashboardHtml';
+import { GaussianMixture2D, toyDistribution } from '../../server/engine/datasets/toys';
 import { encodePng, imageGrid } from '../../server/engine/images';
+import { Rng } from '../../server/engine/random';
 import { makeSchedule } from '../../server/engine/schedule';
+import { dataBounds, scoreField } from '../../server/engine/scoreField';
+import type { ScoreFunction } from '../../server/engine/score';
 import * as P from '../../protocol/protocol';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -118,6 +123,58 @@ function progressMessages(runId: string, D: number, L: number, from: number, to:
     out.push({ type: 'notification', method: P.Progress, params });
   }
   return out;
+}
+
+// ---- the toy run's score field and particles, computed by the engine ---------------------------------
+
+/**
+ * A small "trained model" of toy:mixture (0.8 N((5,5), I) + 0.2 N((-5,-5), I)): a two-component mixture
+ * whose means, weights and spread are a little off, as a ScoreFunction (tensors in, tensors out), so
+ * the engine's scoreField() evaluates it on the grid as it does a network, beside the exact score.
+ */
+const learnedToy = new GaussianMixture2D([0.74, 0.26], [[4.7, 5.3], [-5.4, -4.6]], 1.25);
+const toyModel: ScoreFunction = {
+  score: (x: tf.Tensor, sigma: number) => tf.tensor2d(learnedToy.score(x.dataSync() as Float32Array, sigma), [x.shape[0]!, 2]),
+};
+
+/** What the backend answers to highscore/scoreField for the toy run (server/lsp/previewWork.ts, computeScoreField). */
+function toyScoreField(runDir: string, p: P.ScoreFieldParams, schedule: P.NoiseSchedule, data: number[]): P.ScoreFieldResult {
+  const bounds = p.bounds ?? (dataBounds(data) as P.Bounds);
+  const grid = p.grid ?? 21;
+  const sigma = schedule.sigmas[p.level - 1]!;
+  const f = scoreField(toyModel, sigma, bounds, grid, toyDistribution('mixture'));
+  const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+  return {
+    runDir, checkpoint: 'step-050000', step: 50_000, dataSpec: 'toy:mixture', level: p.level, levels: schedule.sigmas.length, sigma, grid, bounds,
+    learned: Array.from(f.learned, r4), true: Array.from(f.true!, r4), meanError: f.meanError!, meanTrueNorm: f.meanTrueNorm!, data, schedule,
+  };
+}
+
+/** Annealed Langevin dynamics with the toy model: n particles, T steps per level, a snapshot after each level. */
+function toyChain(schedule: P.NoiseSchedule, n: number, T: number, seed: number): { snapshots: P.SnapshotResult[]; points: number[] } {
+  const r = new Rng(seed);
+  const L = schedule.sigmas.length;
+  const sigmaL = schedule.sigmas[L - 1]!;
+  const x = Float32Array.from({ length: 2 * n }, () => schedule.sigmas[0]! * r.normal());
+  const snapshots: P.SnapshotResult[] = [];
+  schedule.sigmas.forEach((sigma, i) => {
+    const alpha = schedule.eps * (sigma / sigmaL) ** 2;
+    let scoreNorm = 0, noiseNorm = 0;
+    for (let t = 0; t < T; t++) {
+      const s = learnedToy.score(x, sigma);
+      let ss = 0, zz = 0;
+      for (let k = 0; k < x.length; k++) {
+        const z = r.normal();
+        x[k]! += (alpha / 2) * s[k]! + Math.sqrt(alpha) * z;
+        ss += ((alpha / 2) * s[k]!) ** 2;
+        zz += alpha * z * z;
+      }
+      scoreNorm = Math.sqrt(ss);
+      noiseNorm = Math.sqrt(zz);
+    }
+    snapshots.push({ level: i + 1, sigma, alpha, scoreNorm, noiseNorm, points: Array.from(x, (v) => Math.round(v * 1e4) / 1e4) });
+  });
+  return { snapshots, points: snapshots[L - 1]!.points! };
 }
 
 // ---- themes (the variables VS Code injects on <html>, and its body classes) ---------------------------
@@ -231,7 +288,48 @@ async function send(page: Page, messages: unknown[]): Promise<void> {
 interface Debug {
   runDir: string | null; runState: string | null; live: boolean; lossLogged: number; lossDrawn: number; lossChartCreated: boolean;
   levelsDrawn: number; levelLines: number; sigmasDrawn: number; overlapDrawn: number; objectiveDrawn: number;
-  frames: number; frameIndex: number; dropped: number; logScale: boolean; smoothing: number;
+  frames: number; frameIndex: number; playing: boolean; dropped: number; logScale: boolean; smoothing: number;
+  field: { level: number; levels: number; fields: number; particles: number; t: number; playing: boolean; meanError: number | null } | null;
+  requestsWaiting: number; resultsDropped: number;
+}
+
+/**
+ * The fake host's side of the request relay: answers each `request` the page posted (once), as the
+ * extension's relayPageRequest does, until `done` says so.
+ */
+async function serveRequests(page: Page, answered: Set<number>, answer: (m: P.PageRequestMessage) => unknown, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<P.PageRequestMessage[]> {
+  const served: P.PageRequestMessage[] = [];
+  const until = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > until) throw new Error(`requests still unanswered after ${timeoutMs} ms: ${JSON.stringify(await debug(page))}`);
+    const posted = await page.evaluate(() => (globalThis as unknown as BG).__posted) as P.FromDashboard[];
+    const fresh = posted.filter((m): m is P.PageRequestMessage => m.type === 'request' && !answered.has(m.id));
+    for (const m of fresh) {
+      answered.add(m.id);
+      served.push(m);
+      assert.ok(P.isFromDashboard(m), 'the request passes the extension\'s check');
+      let reply: P.PageResponseMessage;
+      try {
+        reply = { type: 'response', id: m.id, result: answer(m) };
+      } catch (e) {
+        reply = { type: 'response', id: m.id, error: e instanceof Error ? e.message : String(e) };
+      }
+      await send(page, [reply]);
+    }
+    if (!fresh.length) await frames(page, 2);
+  }
+  return served;
+}
+
+/** Pixels of the canvas close to `rgb` (the arrows of one layer, the particles). */
+function countColor(page: Page, selector: string, rgb: [number, number, number], tol = 60): Promise<number> {
+  return page.locator(selector).evaluate((el: unknown, [c, tl]) => {
+    const canvas = el as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - c[0]) + Math.abs(d[i + 1]! - c[1]) + Math.abs(d[i + 2]! - c[2]) < tl) n++;
+    return n;
+  }, [rgb, tol] as const);
 }
 
 /**
@@ -356,7 +454,73 @@ test('dashboard webview in headless Chromium: messages, charts, samples, actions
     t.diagnostic(`4,800 progress messages delivered and drawn in ${ms} ms`);
     assert.ok(await page.locator('#card-samples .scatter canvas').count() > 0, 'toy samples drawn as a scatter');
     assert.equal(await page.locator('#stat-step').innerText(), '50,000 / 50,000');
+
+    // ---- the toy run's score field card: the fake host answers its requests (the relay's messages) ----
+    assert.ok(await page.locator('#card-field').isVisible(), 'a toy run shows the score field card');
+    const toyL = toySchedule.sigmas.length;
+    const toyData = Array.from(toyDistribution('mixture').sample(500, new Rng(2)), (v) => Math.round(v * 1e4) / 1e4);
+    const particles = toyChain(toySchedule, 300, 100, 4);
+    const answered = new Set<number>();
+    const served = await serveRequests(page, answered, (m) => {
+      assert.equal((m.params as { runDir: string }).runDir, toyDir);
+      if (m.method === P.ScoreField) return toyScoreField(toyDir, m.params as P.ScoreFieldParams, toySchedule, toyData);
+      if (m.method === P.Preview) {
+        assert.equal((m.params as P.PreviewParams).snapshots, toyL, 'one particle snapshot per level');
+        return {
+          runDir: toyDir, checkpoint: 'step-050000', step: 50_000, loss: 1.9, dataSpec: 'toy:mixture', n: 300, shape: [2], dataKind: 'points',
+          stepsPerLevel: 100, snapshots: particles.snapshots, seconds: 0.6, cached: false, points: particles.points,
+        } satisfies P.PreviewResult;
+      }
+      throw new Error(`${m.method} is not expected from the score field card`);
+    }, async () => {
+      const f = (await debug(page)).field;
+      return f !== null && f.fields === toyL && f.particles === 300;
+    });
+    assert.deepEqual(served[0], { type: 'request', id: served[0]!.id, method: P.ScoreField, params: { runDir: toyDir, level: 1, grid: 21 } });
+    assert.equal(served.filter((m) => m.method === P.ScoreField).length, toyL, 'one request per level, cached');
+    d = await debug(page);
+    assert.equal(d.resultsDropped, 0, 'every answer passed its guard');
+    assert.ok(d.field!.meanError! > 0, 'the mean error between the learned and the true score');
+    assert.match(await page.locator('#field-stats').innerText(), new RegExp(`^Level ${toyL} of ${toyL}, σ = .* Mean \\|learned − true\\| = `));
+    assert.match(await page.locator('#field-level-value').innerText(), new RegExp(`^${toyL} / ${toyL} · σ = 0.01$`));
+    const blue: [number, number, number] = [0x37, 0x94, 0xff], orange: [number, number, number] = [0xd1, 0x86, 0x16], green: [number, number, number] = [0x89, 0xd1, 0x85];
+    const learnedPx = await countColor(page, '#field-canvas', blue);
+    const truePx = await countColor(page, '#field-canvas', orange);
+    assert.ok(learnedPx > 300 && truePx > 300, `arrows drawn: ${learnedPx} learned-score pixels, ${truePx} true-score pixels`);
+    // The level slider moves to the noisiest level; the arrows change.
+    await page.locator('#field-level').focus();
+    await page.keyboard.press('Home');
+    await frames(page, 3);
+    assert.equal((await debug(page)).field!.level, 1);
+    assert.match(await page.locator('#field-level-value').innerText(), /^1 \/ 10 · σ = 20$/);
+    // Particles: play through the levels, pause halfway.
+    await page.locator('#field-play:not([disabled])').click();
+    await page.waitForFunction(() => ((globalThis as unknown as BG).highScoreDashboard!.debug().field?.t ?? 0) >= 5.5, undefined, { timeout: 20_000 });
+    await page.locator('#field-play').click();
+    d = await debug(page);
+    assert.equal(d.field!.playing, false);
+    assert.ok(d.field!.level >= 6, `the shown level follows the particles: ${d.field!.level}`);
+    assert.ok(await countColor(page, '#field-canvas', green) > 100, 'particles drawn');
+
+    // A sampling job on the toy run: its chain as point clouds.
+    const toyChainRun = toyChain(toySchedule, 500, 100, 9);
+    const toyJob: P.ToDashboard[] = toyChainRun.snapshots.map((sn) => ({
+      type: 'notification', method: P.SamplingProgress,
+      params: { jobId: 'job-t', runId: 'toy-mixture-1', level: sn.level, levels: toyL, sigma: sn.sigma, alpha: sn.alpha!, done: sn.level * 100, total: toyL * 100 + 1, scoreNorm: sn.scoreNorm!, noiseNorm: sn.noiseNorm!, ...(sn.level % 3 === 1 ? { snapshot: { points: sn.points! } } : {}) } satisfies P.SamplingProgressParams,
+    }));
+    await send(page, toyJob);
+    await send(page, [{ type: 'notification', method: P.JobEnded, params: {
+      jobId: 'job-t', runId: 'toy-mixture-1', kind: 'sample', state: 'finished', message: 'Sampled 500 points in 0.9 s.',
+      result: { type: 'samples', file: `${toyDir}/samples/sample-1.csv`, n: 500, shape: [2], dataKind: 'points', snapshots: toyChainRun.snapshots.filter((sn) => sn.level % 3 === 1), seconds: 0.9, points: toyChainRun.points },
+    } satisfies P.JobEndedParams }]);
+    d = await debug(page);
+    assert.equal(d.frames, 5, 'four point-cloud snapshots and the final points');
+    assert.ok(await page.locator('#card-sampling canvas.scatter-canvas').isVisible(), 'the chain of a 2D run is drawn as points');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-toy-dark.png'), fullPage: true });
+    await applyTheme(page, 'light');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-toy-light.png'), fullPage: true });
+    await applyTheme(page, 'dark');
+    const requestsBefore = (await posted()).filter((m) => m.type === 'request').length;
 
     // ---- the image run ----
     const imgSchedule = makeSchedule(784, { sigmaMax: 40 }) as P.NoiseSchedule;
@@ -366,6 +530,8 @@ test('dashboard webview in headless Chromium: messages, charts, samples, actions
     const imgDir = `/ws/.highscore/runs/${imgRunId}`;
     const firstSamples: P.TrainingSamplesParams = { jobId: 'job-8', runId: imgRunId, step: 1000, n: 36, shape: [28, 28, 1], file: '/x/s.png', png: pngGrid(noisy(digits, 0.4, 1), 36) };
     await send(page, [{ type: 'run', history: history(imgRunId, 'image', imgSchedule, 1000, firstSamples), live: true }]);
+    assert.ok(await page.locator('#card-field').isHidden(), 'an image run has no score field card');
+    assert.equal((await debug(page)).field, null);
     await send(page, progressMessages(imgRunId, 784, L, 1010, 42_000));
     await send(page, [{ type: 'notification', method: P.TrainingSamples, params: { ...firstSamples, step: 42_000, png: pngGrid(digits, 36) } }]);
     await send(page, [{ type: 'schedule', result: { data: 'mnist', name: 'MNIST', kind: 'image', shape: [28, 28, 1], size: 60_000, schedule: imgSchedule } satisfies P.ComputeScheduleResult }]);
@@ -398,7 +564,10 @@ test('dashboard webview in headless Chromium: messages, charts, samples, actions
     d = await debug(page);
     assert.equal(d.frames, 3);
     assert.equal(d.frameIndex, 2, 'the slider follows the newest snapshot');
-    assert.match(await page.locator('#stat-level').innerText(), new RegExp(`^${Math.round(L / 2)} / ${L}$`));
+    assert.match(await page.locator('#sampling-message').innerText(), new RegExp(`level ${Math.round(L / 2)} of ${L}, σ = `));
+    assert.equal(await page.locator('#chain-level').innerText(), `${Math.round(L / 2)} / ${L}`);
+    assert.equal(await page.locator('#chain-ratio').innerText(), '0.8', 'the ratio ‖α·score‖ / ‖noise‖ of the shown snapshot');
+    assert.notEqual(await page.locator('#chain-alpha').innerText(), '—');
 
     // ---- screenshots in three themes (running, mid-sampling) ----
     for (const name of ['light', 'dark', 'high-contrast'] as const) {
@@ -407,7 +576,11 @@ test('dashboard webview in headless Chromium: messages, charts, samples, actions
     }
     await applyTheme(page, 'dark');
 
-    const snapshots: P.SnapshotResult[] = snapLevels.map((level) => ({ level, sigma: imgSchedule.sigmas[level - 1]!, png: pngGrid(noisy(digits, Math.min(imgSchedule.sigmas[level - 1]!, 2), level), 36) }));
+    const snapshots: P.SnapshotResult[] = snapLevels.map((level) => {
+      const sigma = imgSchedule.sigmas[level - 1]!;
+      const noiseNorm = Math.sqrt(784 * imgSchedule.eps) * (sigma / imgSchedule.sigmas[L - 1]!);
+      return { level, sigma, alpha: imgSchedule.eps * (sigma / imgSchedule.sigmas[L - 1]!) ** 2, scoreNorm: noiseNorm * (1.6 - level / L), noiseNorm, png: pngGrid(noisy(digits, Math.min(sigma, 2), level), 36) };
+    });
     const ended: P.JobEndedParams = {
       jobId: 'job-9', runId: imgRunId, kind: 'sample', state: 'finished', message: 'Sampled 36 images in 12.3 s.',
       result: { type: 'samples', file: `${imgDir}/samples/sample-1.png`, n: 36, shape: [28, 28, 1], dataKind: 'image', snapshots, seconds: 12.3, png: pngGrid(digits, 36) },
@@ -418,18 +591,35 @@ test('dashboard webview in headless Chromium: messages, charts, samples, actions
     assert.equal(d.frameIndex, 5);
     const chainSrc = () => page.locator('#card-sampling img').evaluate((el: Img) => el.src);
     const finalSrc = await chainSrc();
-    assert.match(await page.locator('#snapshot-label').innerText(), /6\/6 · final samples/);
+    assert.match(await page.locator('#chain-label').innerText(), /6\/6 · final result/);
+    assert.equal(await page.locator('#chain-alpha').innerText(), '—', 'the final result has no step size');
     // The slider moves through the snapshots (keyboard, as a user would).
-    await page.locator('#snapshot').focus();
+    await page.locator('#chain-slider').focus();
     await page.keyboard.press('Home');
     await frames(page);
     assert.equal((await debug(page)).frameIndex, 0);
-    assert.match(await page.locator('#snapshot-label').innerText(), /^1\/6 · level 1 ·/);
+    assert.match(await page.locator('#chain-label').innerText(), new RegExp(`^1/6 · level 1 of ${L}$`));
     assert.notEqual(await chainSrc(), finalSrc);
+    const stats = async () => ({ alpha: await page.locator('#chain-alpha').innerText(), ratio: await page.locator('#chain-ratio').innerText(), sigma: await page.locator('#chain-sigma').innerText() });
+    const first = await stats();
+    assert.equal(first.ratio, String(Number((1.6 - 1 / L).toPrecision(3))), 'per-snapshot ratio from the result\'s scoreNorm / noiseNorm');
     await page.keyboard.press('ArrowRight');
     await frames(page);
-    assert.match(await page.locator('#snapshot-label').innerText(), new RegExp(`^2/6 · level ${snapLevels[1]} ·`));
-    assert.equal(await page.locator('#snapshot').getAttribute('aria-valuetext'), await page.locator('#snapshot-label').innerText().then((s) => s.replace('/', ' of ').replace(' · ', ': ')));
+    assert.match(await page.locator('#chain-label').innerText(), new RegExp(`^2/6 · level ${snapLevels[1]} of ${L}$`));
+    assert.equal(await page.locator('#chain-slider').getAttribute('aria-valuetext'), await page.locator('#chain-label').innerText().then((s) => s.replace('/', ' of ').replace(' · ', ': ')));
+    const second = await stats();
+    assert.ok(second.alpha !== first.alpha && second.ratio !== first.ratio && second.sigma !== first.sigma, `per-snapshot stats: ${JSON.stringify([first, second])}`);
+    // Play: the frames advance on their own, the stats with them, and it stops on the final result.
+    await page.locator('#chain-play').click();
+    assert.equal((await debug(page)).playing, true);
+    assert.equal(await page.locator('#chain-play').innerText(), 'Pause');
+    await page.waitForFunction(() => (globalThis as unknown as BG).highScoreDashboard!.debug().frameIndex >= 3, undefined, { timeout: 10_000 });
+    assert.notEqual((await stats()).alpha, second.alpha);
+    await page.waitForFunction(() => !(globalThis as unknown as BG).highScoreDashboard!.debug().playing, undefined, { timeout: 10_000 });
+    assert.equal((await debug(page)).frameIndex, 5, 'played to the final result');
+    assert.equal(await chainSrc(), finalSrc);
+    assert.equal(await page.locator('#chain-play').innerText(), 'Play');
+    assert.equal((await posted()).filter((m) => m.type === 'request').length, requestsBefore, 'an image run makes no score field requests');
 
     // ---- buttons post actions ----
     const before = (await posted()).length;

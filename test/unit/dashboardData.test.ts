@@ -1,11 +1,12 @@
-// The dashboard's pure data modules (webview/dashboard/series.ts) and its page shell.
+// The dashboard's pure data modules (webview/dashboard/series.ts), its page shell and its messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ChainFrames, LossSeries, MinMaxDownsampler, PerLevelHistory, ema, formatCount, formatDuration, formatNumber, perLevelSeries,
+  LossSeries, MinMaxDownsampler, PerLevelHistory, ema, formatCount, formatDuration, formatNumber, perLevelSeries,
   pointBox, positiveOrNull, schedulePlots,
 } from '../../webview/dashboard/series';
 import { dashboardCsp, dashboardHtml, makeNonce } from '../../extension/dashboardHtml';
+import * as P from '../../protocol/protocol';
 
 /** A 50k-point DSM-like curve: decaying, noisy, with a few spikes. */
 function curve(n: number): { steps: number[]; loss: number[]; spikes: number[] } {
@@ -159,20 +160,17 @@ test('point box: square, robust to an outlier, counts what it leaves out', () =>
   assert.deepEqual(pointBox([]), { cx: 0, cy: 0, r: 1, outside: 0, n: 0 });
 });
 
-test('chain frames: live snapshots, then the result replaces them with the final samples last', () => {
-  const f = new ChainFrames();
-  f.start('job-1');
-  f.addSnapshot(1, 50, { png: 'AAAA' });
-  f.addSnapshot(5, 5, { png: 'BBBB' });
-  f.addSnapshot(5, 5, { png: 'CCCC' });
-  assert.equal(f.frames.length, 2);
-  f.start('job-1');
-  assert.equal(f.frames.length, 2);
-  f.finish([{ level: 1, sigma: 50, png: 'AAAA' }, { level: 5, sigma: 5, png: 'CCCC' }, { level: 10, sigma: 0.01, png: 'DDDD' }], { png: 'EEEE' });
-  assert.equal(f.frames.length, 4);
-  assert.equal(f.frames[3]!.label, 'final samples');
-  f.start('job-2');
-  assert.equal(f.frames.length, 0);
+test('dashboard messages: backend requests and their answers use the preview pages\' relay, whitelist kept', () => {
+  const req = { type: 'request', id: 3, method: P.ScoreField, params: { runDir: '/r', level: 1, grid: 21 } };
+  assert.ok(P.isFromDashboard(req));
+  assert.ok(P.isFromPreviewPage(req), 'the same message shape as a preview page\'s');
+  assert.ok(!P.isFromDashboard({ ...req, method: P.StartTraining }), 'a request outside PAGE_REQUESTS is refused');
+  assert.ok(!P.isFromDashboard({ ...req, id: -1 }));
+  assert.ok(!P.isFromDashboard({ ...req, params: 'x' }));
+  assert.ok(P.isToDashboard({ type: 'response', id: 3, result: { anything: true } }), 'results are checked by the page (PAGE_RESULT_GUARDS)');
+  assert.ok(P.isToDashboard({ type: 'response', id: 3, error: 'no checkpoint yet' }));
+  assert.ok(!P.isToDashboard({ type: 'response', id: 'x' }));
+  assert.ok(!P.isToDashboard({ type: 'response', id: 3, error: 42 }));
 });
 
 test('formatting', () => {

@@ -1,13 +1,18 @@
 /**
  * The dashboard page: builds the cards once, keeps the shown run's data (series.ts), takes checked
- * messages from the extension and redraws what changed at most once per animation frame.
+ * messages from the extension and redraws what changed at most once per animation frame. The sampling
+ * card plays the chain with the shared ChainPlayer, and 2D runs get the shared score-field view, whose
+ * backend requests go through the preview pages' relay (webview/common).
  */
 import type uPlot from 'uplot';
 import * as P from '../../protocol/protocol';
+import { ChainPlayer } from '../common/chain';
+import { ScoreFieldView } from '../common/field';
+import { PageRequests } from '../common/requests';
 import { Chart, Marker, Theme, axis, axisFont, logSplits, logTicks, markerPlugin, readTheme, ticks, withAlpha } from './charts';
 import { h, setAttr, setText, show } from './dom';
 import {
-  ChainFrames, FrameImage, LevelAxis, LossSeries, PerLevelHistory, PointBox, clampSmoothing, formatCount, formatDuration,
+  FrameImage, LevelAxis, LossSeries, PerLevelHistory, PointBox, clampSmoothing, formatCount, formatDuration,
   formatNumber, perLevelSeries, pointBox, positiveOrNull, schedulePlots,
 } from './series';
 
@@ -18,7 +23,7 @@ export interface VsCodeApi {
   setState(state: unknown): void;
 }
 
-type Part = 'header' | 'loss' | 'levels' | 'samples' | 'sampling' | 'schedule' | 'layout';
+type Part = 'header' | 'loss' | 'levels' | 'samples' | 'sampling' | 'field' | 'schedule' | 'layout';
 
 const STATE_LABEL: Record<P.RunState | 'unknown', string> = {
   running: 'Running', finished: 'Finished', stopped: 'Stopped', failed: 'Failed', unknown: 'Unknown',
@@ -169,9 +174,12 @@ export class Dashboard {
   scheduleInfo: Omit<P.ComputeScheduleResult, 'schedule'> | null = null;
   samples: P.TrainingSamplesParams | null = null;
   sampling: SamplingInfo | null = null;
-  readonly frames = new ChainFrames();
-  frameIndex = 0;
-  followFrames = true;
+  /** The sampling chain: live snapshots, then the job's result (slider, play/pause, per-snapshot σ, α, ratio). */
+  readonly chain = new ChainPlayer('chain', 'Sampling chain', 300);
+  /** The backend requests of the score field card, relayed by the extension. */
+  readonly requests = new PageRequests((m) => this.post(m));
+  /** The score field of the shown 2D run (null for image runs). */
+  field: ScoreFieldView | null = null;
   server: { state: P.ServerState; message?: string } = { state: 'running' };
   lastLog: P.LogParams | null = null;
   readonly loss: LossSeries;
@@ -191,7 +199,6 @@ export class Dashboard {
   readonly charts: { loss: Chart; levels: Chart; sigmas: Chart; overlap: Chart; objective: Chart };
   readonly els: Record<string, HTMLElement> = {};
   readonly sampleView: SampleView;
-  readonly chainView: SampleView;
 
   constructor(private readonly root: HTMLElement, private readonly vscode: VsCodeApi) {
     const saved = vscode.getState();
@@ -201,7 +208,6 @@ export class Dashboard {
     this.savedRunDir = state.runDir;
     this.theme = readTheme();
     this.sampleView = new SampleView(this.theme, 360, 'Training samples');
-    this.chainView = new SampleView(this.theme, 300, 'Sampling chain');
     this.buildDom();
     const c = (id: string) => this.els[id]!;
     this.charts = {
@@ -213,7 +219,7 @@ export class Dashboard {
     };
     this.watchTheme();
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
-    this.invalidate('header', 'layout', 'loss', 'levels', 'samples', 'sampling', 'schedule');
+    this.invalidate('header', 'layout', 'loss', 'levels', 'samples', 'sampling', 'field', 'schedule');
     this.post({ type: 'ready', runDir: this.savedRunDir });
   }
 
@@ -240,6 +246,7 @@ export class Dashboard {
       case 'schedule': return this.onSchedule(raw.result);
       case 'server': return this.onServer(raw.state, raw.message);
       case 'notification': return this.onNotification(raw.method, raw.params);
+      case 'response': return this.requests.answer(raw);
     }
   }
 
@@ -291,11 +298,11 @@ export class Dashboard {
     this.samples = history.samples ?? null;
     if (!sameRun) {
       this.sampling = null;
-      this.frames.jobId = null;
-      this.frames.frames = [];
+      this.chain.reset();
     }
+    if (!sameRun || !this.field) this.newField();
     this.saveState();
-    this.invalidate('header', 'layout', 'loss', 'levels', 'samples', 'sampling', 'schedule');
+    this.invalidate('header', 'layout', 'loss', 'levels', 'samples', 'sampling', 'field', 'schedule');
   }
 
   private onSchedule(result: P.ComputeScheduleResult): void {
@@ -334,13 +341,12 @@ export class Dashboard {
 
   private onSamplingProgress(p: P.SamplingProgressParams): void {
     if (!this.isThisRun(p.runId)) return;
-    if (this.sampling?.jobId !== p.jobId) this.followFrames = true;
-    this.frames.start(p.jobId);
+    if (this.sampling?.jobId !== p.jobId) this.chain.reset();
     this.sampling = {
       jobId: p.jobId, level: p.level, levels: p.levels, sigma: p.sigma, alpha: p.alpha, done: p.done, total: p.total,
       scoreNorm: p.scoreNorm, noiseNorm: p.noiseNorm, ended: null, message: null, kind: this.sampling?.jobId === p.jobId ? this.sampling.kind : 'sample',
     };
-    if (p.snapshot) this.frames.addSnapshot(p.level, p.sigma, p.snapshot);
+    this.chain.addProgress(p);
     this.invalidate('sampling');
   }
 
@@ -361,16 +367,13 @@ export class Dashboard {
       return;
     }
     if (!(this.sampling?.jobId === p.jobId || (p.runId !== undefined && this.isThisRun(p.runId)))) return;
-    this.frames.start(p.jobId);
+    const prev = this.sampling?.jobId === p.jobId ? this.sampling : null;
+    if (!prev) this.chain.reset();
     const r = p.result;
     if (r && r.type === 'samples') {
-      const final: FrameImage = {};
-      if (r.png !== undefined) final.png = r.png;
-      if (r.points !== undefined) final.points = r.points;
-      this.frames.finish(r.snapshots, final);
-      this.followFrames = true;
+      const final = r.png !== undefined || r.points !== undefined ? { ...(r.png !== undefined ? { png: r.png } : {}), ...(r.points !== undefined ? { points: r.points } : {}) } : null;
+      this.chain.finish(r.snapshots, prev?.levels || this.schedule?.sigmas.length || r.snapshots.length, final);
     }
-    const prev = this.sampling;
     this.sampling = {
       jobId: p.jobId, level: prev?.level ?? 0, levels: prev?.levels ?? 0, sigma: prev?.sigma ?? NaN, alpha: prev?.alpha ?? NaN,
       done: prev && p.state === 'finished' ? prev.total : prev?.done ?? 0, total: prev?.total ?? 0,
@@ -397,6 +400,7 @@ export class Dashboard {
     if (d.has('levels')) this.renderLevels();
     if (d.has('samples')) this.renderSamples();
     if (d.has('sampling')) this.renderSampling();
+    if (d.has('field')) this.renderField();
     if (d.has('schedule')) this.renderSchedule();
   }
 
@@ -407,7 +411,8 @@ export class Dashboard {
       this.theme = readTheme();
       for (const c of Object.values(this.charts)) c.rebuild(this.theme);
       this.sampleView.setTheme(this.theme);
-      this.chainView.setTheme(this.theme);
+      this.chain.redraw();
+      this.field?.draw();
     };
     const mo = new MutationObserver(() => {
       if (!pending) pending = requestAnimationFrame(refresh);
@@ -519,22 +524,17 @@ export class Dashboard {
 
     // sampling card
     e.samplingBar = h('vscode-progress-bar', { id: 'sampling-progress', 'aria-label': 'Sampling progress', max: 1, value: 0 });
-    e.samplingStats = h('dl', { class: 'stats compact', id: 'sampling-stats' },
-      stat('level', 'Level'), stat('sigma', 'σ'), stat('alpha', 'α'), stat('ratio', '‖α·score‖ / ‖noise‖'));
-    const slider = h('input', { id: 'snapshot', type: 'range', min: 0, max: 0, step: 1, value: 0, class: 'range wide-range', disabled: true }) as HTMLInputElement;
-    e.snapshot = slider;
-    e.snapshotLabel = h('output', { id: 'snapshot-label', for: 'snapshot', class: 'range-value' }, '');
-    slider.addEventListener('input', () => {
-      this.frameIndex = Number(slider.value);
-      this.followFrames = this.frameIndex >= this.frames.frames.length - 1;
-      this.invalidate('sampling');
-    });
     e.samplingEmpty = h('p', { class: 'placeholder' }, 'No sampling job yet. Sample draws from the run’s EMA weights with annealed Langevin dynamics; ask for snapshots to step through the chain here.');
     e.samplingMessage = h('p', { class: 'caption', id: 'sampling-message' });
-    e.samplingBody = h('div', { class: 'sampling-body' },
-      e.samplingBar, e.samplingStats,
-      h('div', { class: 'tool snapshot-tool' }, h('label', { for: 'snapshot' }, 'Snapshot'), slider, e.snapshotLabel),
-      this.chainView.el, e.samplingMessage);
+    e.samplingBody = h('div', { class: 'sampling-body' }, e.samplingBar, e.samplingMessage, this.chain.el);
+
+    // score field card (2D runs)
+    e.fieldRefresh = h('vscode-button', { id: 'field-refresh', secondary: true, title: 'Evaluate the latest checkpoint again', 'aria-label': 'Refresh the score field' }, 'Refresh');
+    e.fieldRefresh.addEventListener('click', () => {
+      this.newField();
+      this.invalidate('field');
+    });
+    e.fieldBody = h('div', { class: 'field-body', id: 'field-body' });
 
     e.log = h('footer', { class: 'log-line', id: 'log-line', role: 'log', 'aria-live': 'off' });
 
@@ -543,6 +543,7 @@ export class Dashboard {
       card('card-samples', 'Samples', '', [e.samplesCaption], this.sampleView.el, e.samplesEmpty),
       card('card-levels', 'Loss per noise level', 'wide', [axisSelect, e.overTime], chart('levelsChart', 'Loss per noise level'), caption('levels-caption')),
       card('card-sampling', 'Sampling', '', [], e.samplingEmpty, e.samplingBody),
+      card('card-field', 'Score field', 'wide', [e.fieldRefresh], e.fieldBody),
       card('card-sigmas', 'Noise levels σᵢ', '', [], chart('sigmasChart', 'Noise levels'), caption('sigmas-caption')),
       card('card-overlap', 'Overlap rule (technique 2)', '', [], chart('overlapChart', 'Overlap rule'), caption('overlap-caption')),
       card('card-objective', 'Step size ε (technique 4)', '', [], chart('objectiveChart', 'Step-size objective'), caption('objective-caption')),
@@ -559,6 +560,7 @@ export class Dashboard {
     show(e.grid!, hasRun || hasSchedule);
     show(e.statsBlock!, hasRun);
     for (const id of ['card-loss', 'card-samples', 'card-levels', 'card-sampling']) show(e[id]!, hasRun);
+    show(e['card-field']!, this.field !== null);
     for (const id of ['card-sigmas', 'card-overlap', 'card-objective']) show(e[id]!, hasSchedule);
   }
 
@@ -740,29 +742,27 @@ export class Dashboard {
     const bar = e.samplingBar as unknown as { value?: number; max: number };
     bar.max = s.total || 1;
     bar.value = s.total ? s.done : 0;
-    setText(e['stat-level']!, s.levels ? `${s.level} / ${s.levels}` : '—');
-    setText(e['stat-sigma']!, formatNumber(s.sigma, 3));
-    setText(e['stat-alpha']!, formatNumber(s.alpha, 3));
-    const ratio = s.scoreNorm !== null && s.noiseNorm !== null && s.noiseNorm > 0 ? s.scoreNorm / s.noiseNorm : null;
-    setText(e['stat-ratio']!, formatNumber(ratio, 3));
-    setAttr(e['stat-ratio']!, 'title', `‖α·score‖ = ${formatNumber(s.scoreNorm, 3)}, ‖noise‖ = ${formatNumber(s.noiseNorm, 3)}`);
     const pct = s.total ? Math.round((100 * s.done) / s.total) : 0;
-    const stateText = s.ended ? s.message ?? s.ended : `${s.kind === 'sample' ? 'Sampling' : s.kind === 'inpaint' ? 'Inpainting' : 'Variations'}: ${pct}% (${formatCount(s.done)} of ${formatCount(s.total)} network evaluations)`;
+    const what = s.kind === 'sample' ? 'Sampling' : s.kind === 'inpaint' ? 'Inpainting' : 'Variations';
+    const at = s.levels ? ` · level ${s.level} of ${s.levels}, σ = ${formatNumber(s.sigma, 3)}` : '';
+    const stateText = s.ended ? s.message ?? s.ended : `${what}: ${pct}% (${formatCount(s.done)} of ${formatCount(s.total)} network evaluations)${at}`;
     setText(e.samplingMessage!, stateText);
     setAttr(e.samplingMessage!, 'data-state', s.ended ?? 'running');
+  }
 
-    const frames = this.frames.frames;
-    const slider = e.snapshot as HTMLInputElement;
-    const max = Math.max(0, frames.length - 1);
-    if (this.followFrames || this.frameIndex > max) this.frameIndex = max;
-    if (slider.max !== String(max)) slider.max = String(max);
-    if (slider.value !== String(this.frameIndex)) slider.value = String(this.frameIndex);
-    slider.disabled = frames.length < 2;
-    const f = frames[this.frameIndex];
-    setText(e.snapshotLabel!, f ? `${this.frameIndex + 1}/${frames.length} · ${f.label}` : 'no snapshots');
-    setAttr(slider, 'aria-valuetext', f ? `${this.frameIndex + 1} of ${frames.length}: ${f.label}` : 'no snapshots');
-    this.chainView.show(f ? f.image : null);
-    this.chainView.setAlt(f ? `Sampling chain, ${f.label}` : 'Sampling chain');
+  /** A fresh score field view for the shown run when it is a 2D one (none for image runs). */
+  private newField(): void {
+    this.field?.dispose();
+    this.field = null;
+    const run = this.run;
+    if (run && run.config.dataKind === 'points') this.field = new ScoreFieldView(this.requests, run.runDir, 480);
+    this.invalidate('field', 'layout');
+  }
+
+  private renderField(): void {
+    const body = this.els.fieldBody!;
+    if (!this.field) body.replaceChildren();
+    else if (body.firstChild !== this.field.el) body.replaceChildren(this.field.el);
   }
 
   private sigmaOptions(t: Theme, size: { width: number; height: number }): uPlot.Options {
@@ -858,8 +858,12 @@ export class Dashboard {
       sigmasDrawn: len(this.charts.sigmas),
       overlapDrawn: len(this.charts.overlap),
       objectiveDrawn: len(this.charts.objective),
-      frames: this.frames.frames.length,
-      frameIndex: this.frameIndex,
+      frames: this.chain.debug().frames,
+      frameIndex: this.chain.debug().index,
+      playing: this.chain.debug().playing,
+      field: this.field?.debug() ?? null,
+      requestsWaiting: this.requests.waiting,
+      resultsDropped: this.requests.dropped,
       dropped: this.dropped,
       logScale: this.logScale,
       smoothing: this.loss.smoothing,

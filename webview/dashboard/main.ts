@@ -10,6 +10,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import 'uplot/dist/uPlot.min.css';
 import './dashboard.css';
+import '../common/widgets.css';
 import { Dashboard, VsCodeApi } from './app';
 
 declare function acquireVsCodeApi(): VsCodeApi;

@@ -488,57 +488,13 @@ export function pointBox(points: readonly number[], q = 0.005): PointBox {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Sampling chain frames
+// Sample pictures (the chain itself is webview/common/chain.ts's ChainPlayer)
 // ---------------------------------------------------------------------------------------------------
 
+/** A picture of samples: a PNG grid or 2D points. */
 export interface FrameImage {
   png?: string;
   points?: number[];
-}
-
-/** One picture along a sampling chain (a snapshot at a level, or the final samples). */
-export interface Frame {
-  image: FrameImage;
-  level: number | null;
-  sigma: number | null;
-  label: string;
-}
-
-/**
- * The frames of the sampling chain being shown: live snapshots as they come, then (at the end) the
- * job's snapshots and its final samples. `follow` says whether the slider should track the newest.
- */
-export class ChainFrames {
-  frames: Frame[] = [];
-  jobId: string | null = null;
-
-  /** A new chain: forget the old frames. */
-  start(jobId: string): void {
-    if (this.jobId === jobId) return;
-    this.jobId = jobId;
-    this.frames = [];
-  }
-
-  addSnapshot(level: number, sigma: number, image: FrameImage): void {
-    const label = `level ${level} · σ = ${formatNumber(sigma, 3)}`;
-    const at = this.frames.findIndex((f) => f.level === level);
-    const frame = { image, level, sigma, label };
-    if (at >= 0) this.frames[at] = frame;
-    else this.frames.push(frame);
-  }
-
-  /** The job's result: its snapshots (in level order) and the final samples, last. */
-  finish(snapshots: readonly { level: number; sigma: number; png?: string; points?: number[] }[], final: FrameImage | null, denoised = true): void {
-    this.frames = snapshots.map((s) => {
-      const image: FrameImage = {};
-      if (s.png !== undefined) image.png = s.png;
-      if (s.points !== undefined) image.points = s.points;
-      return { image, level: s.level, sigma: s.sigma, label: `level ${s.level} · σ = ${formatNumber(s.sigma, 3)}` };
-    });
-    if (final && (final.png !== undefined || final.points !== undefined)) {
-      this.frames.push({ image: final, level: null, sigma: null, label: denoised ? 'final samples' : 'final' });
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------

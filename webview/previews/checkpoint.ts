@@ -6,9 +6,10 @@ import type uPlot from 'uplot';
 import * as P from '../../protocol/protocol';
 import { Chart, axis, logSplits, logTicks, ticks, type Theme } from '../dashboard/charts';
 import { formatCount, formatNumber } from '../dashboard/series';
-import { errorText, type Host } from './host';
+import { errorText } from '../common/requests';
+import type { Host } from './host';
 import { runName } from './inpaint';
-import { SampleView, button, caption, card, colors, h, progressBar, setDisabled, setText, showProgress } from './ui';
+import { SampleView, button, caption, card, colors, h, progressBar, setDisabled, setText, showProgress } from '../common/ui';
 
 export class CheckpointPage {
   readonly el: HTMLElement;

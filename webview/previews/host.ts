@@ -4,6 +4,7 @@
  * extension's other messages. Nothing from the host is used before its guard passed.
  */
 import * as P from '../../protocol/protocol';
+import { PageRequests, type Requester } from '../common/requests';
 
 /** What `acquireVsCodeApi()` returns. */
 export interface VsCodeApi {
@@ -14,15 +15,19 @@ export interface VsCodeApi {
 
 type Listener = (m: P.ToPreviewPage) => void;
 
-export class Host {
-  private nextId = 1;
-  private readonly pending = new Map<number, { method: P.PageRequest; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+export class Host implements Requester {
+  private readonly requests = new PageRequests((m) => this.post(m));
   private readonly listeners = new Set<Listener>();
-  /** Messages that failed their guard (the tests check there are none). */
-  dropped = 0;
+  /** Messages that failed their guard. */
+  private droppedMessages = 0;
 
   constructor(private readonly api: VsCodeApi) {
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
+  }
+
+  /** Messages and answers that failed their guard (the tests check there are none). */
+  get dropped(): number {
+    return this.droppedMessages + this.requests.dropped;
   }
 
   post(m: P.FromPreviewPage): void {
@@ -31,11 +36,7 @@ export class Host {
 
   /** A backend request through the extension; rejects with the server's message. */
   request<M extends P.PageRequest>(method: M, params: P.RequestParams<M>): Promise<P.RequestResult<M>> {
-    const id = this.nextId++;
-    return new Promise<P.RequestResult<M>>((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject });
-      this.post({ type: 'request', id, method, params });
-    });
+    return this.requests.request(method, params);
   }
 
   on(listener: Listener): () => void {
@@ -45,21 +46,10 @@ export class Host {
 
   private receive(raw: unknown): void {
     if (!P.isToPreviewPage(raw)) {
-      this.dropped++;
+      this.droppedMessages++;
       return;
     }
-    if (raw.type === 'response') {
-      const p = this.pending.get(raw.id);
-      if (!p) return;
-      this.pending.delete(raw.id);
-      if (raw.error !== undefined) p.reject(new Error(raw.error));
-      else if ((P.PAGE_RESULT_GUARDS[p.method] as (x: unknown) => boolean)(raw.result)) p.resolve(raw.result);
-      else {
-        this.dropped++;
-        p.reject(new Error(`The answer to ${p.method} did not have the expected shape.`));
-      }
-      return;
-    }
+    if (raw.type === 'response') return this.requests.answer(raw);
     for (const l of [...this.listeners]) l(raw);
   }
 }
@@ -94,5 +84,3 @@ export function encodeFloats(a: Float32Array): string {
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
 }
-
-export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -4,10 +4,11 @@
  * source plus that level's noise, the unknown ones are sampled. The result saves as a PNG.
  */
 import * as P from '../../protocol/protocol';
-import { ChainPlayer } from './chain';
-import { decodeFloats, encodeFloats, errorText, followJob, type Host } from './host';
+import { ChainPlayer } from '../common/chain';
+import { errorText } from '../common/requests';
+import { decodeFloats, encodeFloats, followJob, type Host } from './host';
 import { ExampleStrip } from './strip';
-import { button, caption, card, choice, colors, h, progressBar, setDisabled, setText, showProgress, sizeCanvas, slider } from './ui';
+import { button, caption, card, choice, colors, h, progressBar, setDisabled, setText, showProgress, sizeCanvas, slider } from '../common/ui';
 
 export type Preset = 'left' | 'right' | 'centre' | 'random' | 'clear';
 

@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import 'uplot/dist/uPlot.min.css';
 import '../dashboard/dashboard.css';
+import '../common/widgets.css';
 import './previews.css';
 import * as P from '../../protocol/protocol';
 import { CheckpointPage } from './checkpoint';

@@ -6,7 +6,7 @@ import * as P from '../../protocol/protocol';
 import { formatCount, formatNumber } from '../dashboard/series';
 import type { Host } from './host';
 import { runName } from './inpaint';
-import { SampleView, caption, h, progressBar, setText, showProgress } from './ui';
+import { SampleView, caption, h, progressBar, setText, showProgress } from '../common/ui';
 
 export class PreviewPanelPage {
   readonly el: HTMLElement;

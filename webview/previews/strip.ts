@@ -4,8 +4,9 @@
  */
 import * as P from '../../protocol/protocol';
 import { formatNumber } from '../dashboard/series';
-import { errorText, type Host } from './host';
-import { button, h, setText } from './ui';
+import { errorText } from '../common/requests';
+import type { Host } from './host';
+import { button, h, setText } from '../common/ui';
 
 export class ExampleStrip {
   readonly el: HTMLElement;

@@ -5,11 +5,12 @@
  */
 import * as P from '../../protocol/protocol';
 import { formatNumber } from '../dashboard/series';
-import { ChainPlayer } from './chain';
-import { decodeFloats, errorText, followJob, type Host } from './host';
+import { ChainPlayer } from '../common/chain';
+import { errorText } from '../common/requests';
+import { decodeFloats, followJob, type Host } from './host';
 import { runName } from './inpaint';
 import { ExampleStrip } from './strip';
-import { SampleView, button, caption, card, choice, h, progressBar, setDisabled, setText, showProgress, slider } from './ui';
+import { SampleView, button, caption, card, choice, h, progressBar, setDisabled, setText, showProgress, slider } from '../common/ui';
 
 export class VaryPage {
   readonly el: HTMLElement;

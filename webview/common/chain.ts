@@ -1,8 +1,8 @@
 /**
- * The Langevin chain player: the snapshots of a sampling chain (live as they stream, then the job's
- * result), a slider to scrub through them, play/pause to animate them, and per snapshot the noise
- * level, sigma, the step size alpha and the ratio |alpha score| / |noise| (above 1 the score drives the
- * chain, below 1 the noise does).
+ * The Langevin chain player (the dashboard's sampling card, the inpainting and variations pages): the
+ * snapshots of a sampling chain (live as they stream, then the job's result), a slider to scrub through
+ * them, play/pause to animate them, and per snapshot the noise level, sigma, the step size alpha and the
+ * ratio |alpha score| / |noise| (above 1 the score drives the chain, below 1 the noise does).
  */
 import * as P from '../../protocol/protocol';
 import { formatNumber } from '../dashboard/series';
@@ -123,6 +123,11 @@ export class ChainPlayer {
     this.playButton.textContent = 'Play';
   }
 
+  /** Draws the shown snapshot again (the theme changed: point clouds take its colours). */
+  redraw(): void {
+    this.render();
+  }
+
   private render(): void {
     const n = this.frames.length;
     this.input.max = String(Math.max(0, n - 1));
@@ -133,6 +138,7 @@ export class ChainPlayer {
     const f = this.frames[this.index];
     const what = !f ? 'no snapshots yet' : f.level === null ? 'final result' : `level ${f.level} of ${f.levels}`;
     setText(this.label, n ? `${this.index + 1}/${n} · ${what}` : what);
+    this.input.setAttribute('aria-valuetext', n ? `${this.index + 1} of ${n}: ${what}` : what);
     setText(this.stats.level, f ? (f.level === null ? 'final' : `${f.level} / ${f.levels}`) : '—');
     setText(this.stats.sigma, formatNumber(f?.sigma ?? null, 3));
     setText(this.stats.alpha, formatNumber(f?.alpha ?? null, 3));
