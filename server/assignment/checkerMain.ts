@@ -7,11 +7,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import Module from 'module';
 import * as tf from '@tensorflow/tfjs';
 import ts from 'typescript';
 import { CHECKS, CheckFailure, type StudentModule } from './checks';
 import { findBlanks } from './source';
+import { COMPILER_OPTIONS, installStudentHooks, lineFromStack } from './studentModule';
 import type { CheckerArgs, FromChecker, SourceError } from './messages';
 
 const send = (m: FromChecker) => new Promise<void>((resolve) => {
@@ -22,9 +22,6 @@ const send = (m: FromChecker) => new Promise<void>((resolve) => {
   }
 });
 
-const COMPILER_OPTIONS: ts.CompilerOptions = {
-  module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true, inlineSources: false,
-};
 
 function lineOf(sf: ts.SourceFile | undefined, pos: number | undefined): { line: number; column: number } {
   if (!sf || pos === undefined) return { line: 1, column: 0 };
@@ -67,37 +64,6 @@ function typecheck(file: string): { errors: SourceError[]; status: string } {
   return { errors, status: 'done' };
 }
 
-/** `.ts` files compile on require; `@tensorflow/tfjs` is this process's own instance. */
-function installHooks(): void {
-  const M = Module as unknown as {
-    _extensions: Record<string, (m: { _compile(code: string, f: string): void }, f: string) => void>;
-    _load: (request: string, parent: unknown, isMain: boolean) => unknown;
-  };
-  M._extensions['.ts'] = (m, filename) => {
-    const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), { fileName: filename, compilerOptions: COMPILER_OPTIONS });
-    m._compile(out.outputText, filename);
-  };
-  const load = M._load;
-  M._load = function (request: string, parent: unknown, isMain: boolean) {
-    if (request === '@tensorflow/tfjs' || request === '@tensorflow/tfjs-core' || request === '@tensorflow/tfjs-layers') return tf;
-    return load.call(this, request, parent, isMain);
-  };
-}
-
-/** The student's line from an error's stack (source-mapped), if a frame is in the student's file. */
-function lineFromStack(err: unknown, file: string): number | undefined {
-  const stack = (err as { stack?: unknown })?.stack;
-  if (typeof stack !== 'string') return undefined;
-  for (const l of stack.split('\n')) {
-    const i = l.indexOf(file + ':');
-    if (i >= 0) {
-      const m = /^:(\d+):\d+/.exec(l.slice(i + file.length));
-      if (m) return Number(m[1]);
-    }
-  }
-  return undefined;
-}
-
 function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return `threw ${typeof err === 'string' ? JSON.stringify(err) : String(err)}`;
@@ -126,7 +92,7 @@ async function main(): Promise<void> {
 
   await tf.setBackend('cpu');
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  installHooks();
+  installStudentHooks(tf);
   let mod: StudentModule;
   try {
     mod = { ...(require(file) as StudentModule) };

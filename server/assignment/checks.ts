@@ -10,7 +10,8 @@ import { GaussianMixture2D } from '../engine/datasets/toys';
 import { Rng } from '../engine/random';
 
 /** What the student module exports (any of it may be missing or wrong). */
-export type StudentModule = Record<string, unknown>;
+export type { StudentModule } from './studentModule';
+import type { StudentModule } from './studentModule';
 type Net = (x: tf.Tensor, sigma: number | tf.Tensor1D) => tf.Tensor;
 
 export interface CaseOutcome {
