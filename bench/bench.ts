@@ -25,6 +25,9 @@ import { DEFAULT_IMAGE_PRESET, DEFAULT_POINTS_PRESET, buildNetwork, getPreset, t
 import { Rng } from '../server/engine/random';
 import { makeSchedule, stepSize } from '../server/engine/schedule';
 import { ScoreModel } from '../server/engine/score';
+import { ParallelPool, ParallelScore, defaultWorkers, sumSquares, totalSize } from '../server/engine/parallel';
+import { annealedLangevin } from '../server/engine/sampler';
+import { extraMain, type ExtraResults, measureExtras } from './extras';
 
 // ---------------------------------------------------------------------------------------------
 // What is measured
@@ -55,6 +58,8 @@ interface MeasureConfig {
   seed: number;
   /** Random training examples to draw batches from (no dataset is loaded). */
   pool: number;
+  /** Also time one full sampling run: n samples, L = sigmas.length levels x T steps + denoising. */
+  fullSampling?: { n: number; sigmas: number[]; stepsPerLevel: number; alphas: number[] };
 }
 
 interface Stats {
@@ -83,6 +88,8 @@ interface SideResult {
   tfjsVersion?: string;
   wasmVersion?: string;
   leakedTensors?: number;
+  helperTensors?: number[];
+  fullSampling?: { seconds: number; evaluations: number };
   // torch only
   torchVersion?: string;
   python?: string;
@@ -111,7 +118,6 @@ const MNIST_D = 784;
 const MNIST_SIGMA_MAX = 16;
 const LEARNING_RATE = 1e-4;
 const GRAD_CLIP = 1.0;
-const TFJS_THREADS = 1;
 const DEFAULT_TORCH_THREADS = 2;
 
 function settingsFor(quick: boolean): Settings {
@@ -176,7 +182,8 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
   // require, not import(): the same module instance that backend.ts loads (and that registers with this tfjs).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-  wasm.setThreadsCount(cfg.threads);
+  // tfjs's own wasm threads stay off (RECIPES.md); cfg.threads is the data-parallel thread count (parallel/pool.ts).
+  wasm.setThreadsCount(1);
   const backend = await selectBackend('wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const baseTensors = tf.memory().numTensors;
@@ -190,17 +197,54 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
   const rng = new Rng(cfg.seed);
   const D = cfg.shape.reduce((a, b) => a * b, 1);
   const B = cfg.batch;
-  const pool = new Float32Array(cfg.pool * D);
-  for (let i = 0; i < pool.length; i++) pool[i] = rng.next();
+  const pool_ = new Float32Array(cfg.pool * D);
+  for (let i = 0; i < pool_.length; i++) pool_[i] = rng.next();
   const batchData = new Float32Array(B * D);
   const levelIdx = new Int32Array(B);
+  const pool = cfg.threads > 1
+    ? await ParallelPool.start({ threads: cfg.threads, shape: cfg.shape, network: cfg.network, backend: 'wasm', capacity: B }, totalSize(vars))
+    : undefined;
+  const flat = new Float32Array(totalSize(vars));
+  const zData = new Float32Array(B * D);
+  const sigData = new Float32Array(B);
+
+  // The data-parallel step as train.ts does it: the draws here, each thread a share's gradient, the
+  // norm and clipping on the flat vector, one Adam step here.
+  const parallelStep = async (): Promise<number> => {
+    for (let b = 0; b < B; b++) {
+      const i = rng.int(cfg.pool);
+      batchData.set(pool_.subarray(i * D, (i + 1) * D), b * D);
+      levelIdx[b] = rng.int(L);
+      sigData[b] = cfg.sigmas[levelIdx[b]!]!;
+    }
+    const z = tf.randomNormal([B, ...cfg.shape], 0, 1, 'float32', rng.seed());
+    zData.set((await z.data()) as Float32Array);
+    z.dispose();
+    await pool!.writeParams(vars);
+    const perEx = await pool!.gradients(model, vars, batchData, zData, sigData, flat);
+    const norm = Math.sqrt(sumSquares(flat));
+    const scale = Math.min(1, cfg.clip / (norm + 1e-12));
+    const grads: tf.NamedTensorMap = {};
+    let off = 0;
+    for (const v of vars) {
+      const g = flat.subarray(off, off + v.size);
+      if (scale < 1) for (let i = 0; i < g.length; i++) g[i] = g[i]! * scale;
+      grads[v.name] = tf.tensor(g, v.shape);
+      off += v.size;
+    }
+    optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    let sum = 0;
+    for (let b = 0; b < B; b++) sum += perEx[b]!;
+    return sum / B;
+  };
 
   // One training step as in train.ts: batch and levels from the seeded stream, DSM loss, gradients of
   // the trainable weights, global-norm clipping, Adam; the loss and norm are read back every step.
-  const trainStep = async (): Promise<number> => {
+  const singleStep = async (): Promise<number> => {
     for (let b = 0; b < B; b++) {
       const i = rng.int(cfg.pool);
-      batchData.set(pool.subarray(i * D, (i + 1) * D), b * D);
+      batchData.set(pool_.subarray(i * D, (i + 1) * D), b * D);
       levelIdx[b] = rng.int(L);
     }
     const noiseSeed = rng.seed();
@@ -222,6 +266,7 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
     tf.dispose(Object.values(grads));
     return lossValue;
   };
+  const trainStep = pool ? parallelStep : singleStep;
 
   let estimate = 0;
   let lossValue = NaN;
@@ -250,17 +295,18 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
   const full = [B, ...cfg.shape];
   const sigma = cfg.sampleSigma;
   const alpha = cfg.sampleAlpha;
-  const langevin = (x: tf.Tensor): tf.Tensor =>
-    tf.tidy(() => x.add(model.score(x, sigma).mul(alpha)).add(tf.randomNormal(full, 0, Math.sqrt(2 * alpha), 'float32', rng.seed())));
-  const step = (x: tf.Tensor): tf.Tensor => {
-    const next = langevin(x);
+  const scorer = pool ? new ParallelScore(model, pool) : undefined;
+  const step = async (x: tf.Tensor): Promise<tf.Tensor> => {
+    const s = scorer ? await scorer.scoreAsync(x, sigma) : undefined;
+    const next = tf.tidy(() => x.add((s ?? model.score(x, sigma)).mul(alpha)).add(tf.randomNormal(full, 0, Math.sqrt(2 * alpha), 'float32', rng.seed())));
+    s?.dispose();
     x.dispose();
     return next;
   };
   let x: tf.Tensor = tf.randomNormal(full, 0, sigma, 'float32', rng.seed());
   for (let w = 0; w < cfg.warmup; w++) {
     const t0 = performance.now();
-    x = step(x);
+    x = await step(x);
     await x.data();
     estimate = (performance.now() - t0) / 1000;
   }
@@ -273,7 +319,7 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
     const t0 = performance.now();
     let n = 0;
     while (n < nEval) {
-      x = step(x);
+      x = await step(x);
       n++;
       if (overTime(t0, n, cfg.sampleSeconds, cfg.minSteps)) break;
     }
@@ -283,7 +329,18 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
     x.dispose();
   }
 
+  // A full sampling run with the engine's sampler (sampler.ts), as `highscore sample` runs it.
+  let fullSampling: { seconds: number; evaluations: number } | undefined;
+  if (cfg.fullSampling) {
+    const fs_ = cfg.fullSampling;
+    const sched = makeSchedule(D, { sigmas: fs_.sigmas, stepsPerLevel: fs_.stepsPerLevel });
+    const t0 = performance.now();
+    await annealedLangevin(scorer ?? model, sched, cfg.shape, { n: fs_.n, seed: 1 });
+    fullSampling = { seconds: (performance.now() - t0) / 1000, evaluations: fs_.sigmas.length * fs_.stepsPerLevel + 1 };
+  }
+
   const params = net.countParams();
+  await pool?.close();
   optimizer.dispose();
   sigmas.dispose();
   net.dispose();
@@ -294,6 +351,8 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     finalLoss: lossValue, backend: backend.name, simd, tfjsVersion: tf.version.tfjs, wasmVersion: wasm.version_wasm,
     leakedTensors: tf.memory().numTensors - baseTensors,
+    ...(pool ? { helperTensors: [...pool.helperTensors] } : {}),
+    ...(fullSampling ? { fullSampling } : {}),
   };
 }
 
@@ -313,22 +372,31 @@ interface Args {
   only: string[] | undefined;
   child: string | undefined;
   torchThreads: number;
+  /** tfjs data-parallel threads besides 1. */
+  threads: number;
+  extras: boolean;
+  extra: [string, string] | undefined;
   help: boolean;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [--no-torch] [--torch-threads N]
+const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [--no-torch] [--torch-threads N] [--threads N] [--no-extras]
   --quick      a smoke test: few steps, 1 repeat (about a minute)
   --only NAME  measure only these models (reference, ${DEFAULT_IMAGE_PRESET}, ${DEFAULT_POINTS_PRESET}); repeatable or comma-separated
   --json       print one JSON document on stdout instead of the table
   --no-torch   skip the PyTorch anchor
   --torch-threads N
                PyTorch's thread count (default ${DEFAULT_TORCH_THREADS})
+  --threads N  tfjs data-parallel threads measured besides 1 (default ${defaultWorkers('image')}: min(2, cores) or HIGHSCORE_WORKERS)
+  --no-extras  skip the product figures (training RSS, backend ready time and latency, extension load)
 The PyTorch side runs bench/torch_ref.py with /usr/bin/python3 (else python3), or only HS_BENCH_PYTHON when set.`;
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, json: false, torch: true, only: undefined, child: undefined, torchThreads: DEFAULT_TORCH_THREADS, help: false };
+  const a: Args = {
+    quick: false, json: false, torch: true, only: undefined, child: undefined, torchThreads: DEFAULT_TORCH_THREADS,
+    threads: defaultWorkers('image'), extras: true, extra: undefined, help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -342,6 +410,13 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--only') a.only = [...(a.only ?? []), ...value().split(',').filter(Boolean)];
     else if (arg.startsWith('--only=')) a.only = [...(a.only ?? []), ...arg.slice(7).split(',').filter(Boolean)];
     else if (arg === '--child') a.child = value();
+    else if (arg === '--extra') a.extra = [value(), value()];
+    else if (arg === '--no-extras') a.extras = false;
+    else if (arg === '--threads') {
+      const v = value();
+      a.threads = Number(v);
+      if (!(Number.isInteger(a.threads) && a.threads >= 1)) throw new UsageError(`--threads needs a positive integer (got '${v}').`);
+    }
     else if (arg === '--torch-threads') {
       const v = value();
       a.torchThreads = Number(v);
@@ -417,8 +492,10 @@ interface ModelReport {
   torch: SideResult | null;
   /** tfjs median / torch median (peak RSS: tfjs / torch). */
   ratios: { train: number; sample: number; peakRss: number } | null;
-  /** A full MNIST sampling run of 64 samples with the engine's schedule: L*T + 1 evaluations. */
-  mnistSampling: { levels: number; stepsPerLevel: number; evaluations: number; tfjsSeconds: number; torchSeconds: number | null } | null;
+  /** Every tfjs thread count measured (tfjs is the last: the most threads). */
+  tfjsByThreads: SideResult[];
+  /** A full MNIST sampling run of 64 samples with the engine's schedule: L*T + 1 evaluations (measured for the default preset). */
+  mnistSampling: { levels: number; stepsPerLevel: number; evaluations: number; tfjsSeconds: number; torchSeconds: number | null; measured: boolean } | null;
 }
 
 function cpuModel(): string {
@@ -481,6 +558,10 @@ async function main(): Promise<number> {
     await childMain(args.child);
     return 0;
   }
+  if (args.extra) {
+    await extraMain(args.extra[0], args.extra[1]);
+    return 0;
+  }
 
   const settings = settingsFor(args.quick);
   let cases = makeCases(settings);
@@ -509,36 +590,48 @@ async function main(): Promise<number> {
 
   const sched = mnistSchedule();
   const evaluations = sched.sigmas.length * sched.stepsPerLevel + 1;
+  const threadCounts = [...new Set([1, args.threads])];
   const reports: ModelReport[] = [];
   const start = Date.now();
   for (const c of cases) {
-    const tfjsCfg: MeasureConfig = { ...c.config, threads: TFJS_THREADS };
-    const tfjs = runChild(`${c.name} on tfjs wasm`, process.execPath, [__filename, '--child', JSON.stringify(tfjsCfg)], settings.childTimeoutMs, root);
+    const isImage = c.config.shape.length === 3;
+    // The full sampling run: the default image preset, 64 samples, the engine's MNIST schedule.
+    const full = isImage && c.isDefault && !settings.quick
+      ? { n: 64, sigmas: sched.sigmas, stepsPerLevel: sched.stepsPerLevel, alphas: sched.sigmas.map((_, i) => stepSize(sched, i)) }
+      : undefined;
+    const tfjs: SideResult[] = [];
+    for (const t of threadCounts) {
+      const top = t === threadCounts[threadCounts.length - 1];
+      const tfjsCfg: MeasureConfig = { ...c.config, threads: t, ...(full && top ? { fullSampling: full } : {}) };
+      tfjs.push(runChild(`${c.name} on tfjs wasm, ${t} thread${t === 1 ? '' : 's'}`, process.execPath, [__filename, '--child', JSON.stringify(tfjsCfg)], settings.childTimeoutMs, root));
+    }
     let torchRes: SideResult | null = null;
     if (torch) {
-      const torchCfg: MeasureConfig = { ...c.config, threads: args.torchThreads };
+      const torchCfg: MeasureConfig = { ...c.config, threads: args.torchThreads, ...(full ? { fullSampling: full } : {}) };
       torchRes = runChild(`${c.name} on PyTorch`, torch.python, [script, JSON.stringify(torchCfg)], settings.childTimeoutMs, root);
-      if (torchRes.params !== tfjs.params) {
+      if (torchRes.params !== tfjs[0]!.params) {
         throw new BenchError(
-          `PARAMETER COUNT MISMATCH for '${c.name}': tfjs ${tfjs.params.toLocaleString('en-US')}, torch ${torchRes.params.toLocaleString('en-US')}. ` +
+          `PARAMETER COUNT MISMATCH for '${c.name}': tfjs ${tfjs[0]!.params.toLocaleString('en-US')}, torch ${torchRes.params.toLocaleString('en-US')}. ` +
           'bench/torch_ref.py no longer builds the network that server/engine/network.ts builds; the comparison would be meaningless.');
       }
     }
-    const isImage = c.config.shape.length === 3;
+    const best = tfjs[tfjs.length - 1]!;
     reports.push({
-      name: c.name, preset: c.preset, isDefault: c.isDefault, batch: c.config.batch, config: c.config, tfjs, torch: torchRes,
+      name: c.name, preset: c.preset, isDefault: c.isDefault, batch: c.config.batch, config: c.config, tfjs: best, tfjsByThreads: tfjs, torch: torchRes,
       ratios: torchRes ? {
-        train: tfjs.train.median / torchRes.train.median,
-        sample: tfjs.sample.median / torchRes.sample.median,
-        peakRss: tfjs.peakRssMB / torchRes.peakRssMB,
+        train: best.train.median / torchRes.train.median,
+        sample: best.sample.median / torchRes.sample.median,
+        peakRss: best.peakRssMB / torchRes.peakRssMB,
       } : null,
       mnistSampling: isImage ? {
         levels: sched.sigmas.length, stepsPerLevel: sched.stepsPerLevel, evaluations,
-        tfjsSeconds: evaluations / tfjs.sample.median,
-        torchSeconds: torchRes ? evaluations / torchRes.sample.median : null,
+        tfjsSeconds: best.fullSampling?.seconds ?? evaluations / best.sample.median,
+        torchSeconds: torchRes ? torchRes.fullSampling?.seconds ?? evaluations / torchRes.sample.median : null,
+        measured: Boolean(best.fullSampling),
       } : null,
     });
   }
+  const extras: ExtraResults | null = args.extras ? await measureExtras(__filename, root, settings.quick, log) : null;
   const elapsed = (Date.now() - start) / 1000;
   log(`bench: finished in ${elapsed.toFixed(0)} s`);
 
@@ -547,7 +640,7 @@ async function main(): Promise<number> {
     cpu: cpuModel(), cores: os.cpus().length, node: process.version,
     tfjs: tf.version.tfjs, wasm: first?.wasmVersion ?? null, simd: first?.simd ?? null,
     torch: torch?.version ?? null, python: reports.find((r) => r.torch)?.torch?.python ?? null,
-    loadAverageAtStart: load, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
+    loadAverageAtStart: load, loadAverageAtEnd: os.loadavg()[0]!, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
   };
   const warnings: string[] = [];
   if (load > 0.5) {
@@ -556,20 +649,21 @@ async function main(): Promise<number> {
         'each other whenever one is descheduled; on a busy 2-core machine this made it up to 70x slower than with 1 thread). For an anchor that ' +
         'tolerates a busy machine, rerun with --torch-threads 1 or OMP_WAIT_POLICY=PASSIVE' : ''}.`);
   }
-  const leaks = reports.filter((r) => (r.tfjs.leakedTensors ?? 0) > 0);
-  if (leaks.length) warnings.push(`Tensors left over in ${leaks.map((r) => `${r.name} (${r.tfjs.leakedTensors})`).join(', ')}.`);
+  const leaks = reports.flatMap((r) => r.tfjsByThreads.filter((t) => (t.leakedTensors ?? 0) > 0).map((t) => `${r.name}/${t.threads} (${t.leakedTensors})`));
+  if (leaks.length) warnings.push(`Tensors left over in ${leaks.join(', ')}.`);
 
   if (args.json) {
     const doc = {
       machine,
       settings: {
-        quick: settings.quick, repeats: settings.repeats, tfjsThreads: TFJS_THREADS, torchThreads: args.torchThreads,
+        quick: settings.quick, repeats: settings.repeats, tfjsThreads: threadCounts, torchThreads: args.torchThreads,
         learningRate: LEARNING_RATE, gradClip: GRAD_CLIP, trainSecondsPerRepeat: settings.trainSeconds, sampleSecondsPerRepeat: settings.sampleSeconds,
       },
       torchAnchor: torchLine,
       elapsedSeconds: elapsed,
       warnings,
       models: reports,
+      extras,
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
@@ -577,35 +671,62 @@ async function main(): Promise<number> {
 
   const out: string[] = [];
   out.push(`High Score bench${settings.quick ? ' (--quick: 1 short repeat, for smoke testing only)' : ''}: ` +
-    `tfjs wasm ${TFJS_THREADS} thread vs PyTorch CPU ${args.torchThreads} thread${args.torchThreads === 1 ? "" : "s"}; ${settings.repeats} repeat(s) after warm-up; ` +
-    `DSM loss, Adam lr ${LEARNING_RATE}, grad clip ${GRAD_CLIP}`);
+    `tfjs wasm on ${threadCounts.join(' and ')} thread(s) (data parallel, one single-threaded wasm backend per thread) vs PyTorch CPU ${args.torchThreads} thread${args.torchThreads === 1 ? '' : 's'}; ` +
+    `${settings.repeats} repeat(s) after warm-up; DSM loss, Adam lr ${LEARNING_RATE}, grad clip ${GRAD_CLIP}`);
   out.push(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, tfjs ${machine.tfjs} (wasm ${machine.wasm ?? '?'}, ` +
-    `SIMD ${machine.simd ? 'on' : 'off'}), ${torch ? `PyTorch ${torch.version} (Python ${machine.python ?? '?'})` : 'no PyTorch'}, load average ${load.toFixed(2)} at start`);
+    `SIMD ${machine.simd ? 'on' : 'off'}), ${torch ? `PyTorch ${torch.version} (Python ${machine.python ?? '?'})` : 'no PyTorch'}, ` +
+    `load average ${load.toFixed(2)} at start, ${machine.loadAverageAtEnd.toFixed(2)} at end`);
   if (!torch) out.push(torchLine);
   out.push('');
   const rows: string[][] = [['figure', 'tfjs min / median / max', 'torch min / median / max', 'tfjs/torch']];
+  const th = (t: number) => `${t} thread${t === 1 ? '' : 's'}`;
   for (const r of reports) {
     const params = `${r.tfjs.params.toLocaleString('en-US')} params tfjs${r.torch ? `, ${r.torch.params.toLocaleString('en-US')} torch` : ''}`;
     const what = r.config.shape.length === 3 ? `U-Net ${r.config.shape.join('x')}` : `MLP [x, log sigma], ${r.config.shape[0]}D`;
     rows.push([`${r.name}${r.isDefault && r.config.shape.length === 3 ? ' (default MNIST preset)' : ''}: ${what}, batch ${r.batch}, ${params}`]);
-    rows.push(['  train steps/s', fmtStats(r.tfjs.train), r.torch ? fmtStats(r.torch.train) : '-', r.ratios ? fmt(r.ratios.train) : '-']);
-    rows.push(['  sampling evals/s (one Langevin step)', fmtStats(r.tfjs.sample), r.torch ? fmtStats(r.torch.sample) : '-', r.ratios ? fmt(r.ratios.sample) : '-']);
-    rows.push(['  peak RSS (MB)', fmt(r.tfjs.peakRssMB), r.torch ? fmt(r.torch.peakRssMB) : '-', r.ratios ? fmt(r.ratios.peakRss) : '-']);
+    const ratio = (a: number, b: number | undefined) => (b ? fmt(a / b) : '-');
+    for (const t of r.tfjsByThreads) rows.push([`  train steps/s, tfjs ${th(t.threads)}`, fmtStats(t.train), r.torch ? fmtStats(r.torch.train) : '-', ratio(t.train.median, r.torch?.train.median)]);
+    for (const t of r.tfjsByThreads) rows.push([`  sampling evals/s (one Langevin step), tfjs ${th(t.threads)}`, fmtStats(t.sample), r.torch ? fmtStats(r.torch.sample) : '-', ratio(t.sample.median, r.torch?.sample.median)]);
+    for (const t of r.tfjsByThreads) rows.push([`  peak RSS (MB), tfjs ${th(t.threads)}`, fmt(t.peakRssMB), r.torch ? fmt(r.torch.peakRssMB) : '-', ratio(t.peakRssMB, r.torch?.peakRssMB)]);
   }
   out.push(table(rows));
   out.push('');
   out.push('Rates: higher is better; tfjs/torch is the ratio of medians (below 1: tfjs is slower). ' +
-    `Steps per repeat (tfjs/torch): ${reports.map((r) => `${r.name} train ${counts(r.tfjs.trainStepsPerRepeat)}/${counts(r.torch?.trainStepsPerRepeat)}, ` +
-      `sample ${counts(r.tfjs.evalsPerRepeat)}/${counts(r.torch?.evalsPerRepeat)}`).join('; ')}.`);
+    `Steps per repeat (tfjs/torch): ${reports.map((r) => `${r.name} train ${r.tfjsByThreads.map((t) => counts(t.trainStepsPerRepeat)).join('+')}/${counts(r.torch?.trainStepsPerRepeat)}, ` +
+      `sample ${r.tfjsByThreads.map((t) => counts(t.evalsPerRepeat)).join('+')}/${counts(r.torch?.evalsPerRepeat)}`).join('; ')}.`);
   const sampling = reports.filter((r) => r.mnistSampling);
   if (sampling.length) {
     out.push('');
-    out.push(`Estimated full MNIST sampling run, 64 samples, engine schedule (sigma_1 ${MNIST_SIGMA_MAX}, L ${sched.sigmas.length}, T ${sched.stepsPerLevel}: ` +
-      `${evaluations} evaluations = L*T + 1, at the median evals/s):`);
+    out.push(`Full MNIST sampling run, 64 samples, engine schedule (sigma_1 ${MNIST_SIGMA_MAX}, L ${sched.sigmas.length}, T ${sched.stepsPerLevel}: ` +
+      `${evaluations} evaluations = L*T + 1), tfjs on ${th(threadCounts[threadCounts.length - 1]!)}:`);
     for (const r of sampling) {
       const m = r.mnistSampling!;
-      out.push(`  ${r.name}${r.isDefault ? ' (default)' : ''}: tfjs ${fmtDuration(m.tfjsSeconds)}` +
-        `${m.torchSeconds !== null ? `, torch ${fmtDuration(m.torchSeconds)}` : ''}`);
+      out.push(`  ${r.name}${r.isDefault ? ' (default)' : ''}: ${m.measured ? 'measured (one run each)' : 'estimated from the median evals/s'}: tfjs ${fmtDuration(m.tfjsSeconds)}` +
+        `${m.torchSeconds !== null ? `, torch ${fmtDuration(m.torchSeconds)}, tfjs/torch speed ${fmt(m.torchSeconds / m.tfjsSeconds)}` : ''}`);
+    }
+  }
+  if (extras) {
+    out.push('');
+    out.push('Product figures (targets from issue 6):');
+    const tr = extras.trainRss;
+    if (tr && 'error' in tr) out.push(`  peak RSS training the default MNIST preset: failed (${tr.error})`);
+    else if (tr) out.push(`  peak RSS training the default MNIST preset (engine train(), '${tr.preset}', batch ${tr.batch}, ${tr.steps} steps, ${th(tr.threads)}): ` +
+      `${fmt(tr.peakRssMB)} MB (target < 1,536 MB), ${fmt(tr.stepsPerSec)} steps/s`);
+    const sv = extras.server;
+    if (sv && 'error' in sv) out.push(`  backend: failed (${sv.error})`);
+    else if (sv) {
+      out.push(`  backend ready (spawn to initialize result, ${sv.readyMs.runs.length} starts): ${fmtStats(sv.readyMs)} ms (target < 2,000 ms)`);
+      const l = sv.latency;
+      if ('error' in l) out.push(`  backend latency while training: failed (${l.error})`);
+      else out.push(`  backend latency while training the default MNIST preset (listRuns, ${l.requests} requests, ${l.trainingSteps} steps trained meanwhile): ` +
+        `p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms, max ${fmt(l.max)} ms (target p99 < 50 ms)`);
+    }
+    const ex = extras.extension;
+    if (ex && 'error' in ex) out.push(`  extension: failed (${ex.error})`);
+    else if (ex) {
+      out.push(`  extension module load (dist/extension.js in a fresh Node, stub vscode): ${fmtStats(ex.loadMs)} ms` +
+        `${ex.activateMs ? `; activate() ${fmtStats(ex.activateMs)} ms` : ''} (target activation < 300 ms)`);
+      out.push(`    ${ex.activateNote}; not the real extension host.`);
     }
   }
   for (const w of warnings) out.push(`\nwarning: ${w}`);

@@ -214,6 +214,26 @@ def main():
             eval_rates.append(n / (time.perf_counter() - t0))
             eval_counts.append(n)
 
+    # ---- a full sampling run (annealed Langevin over the whole ladder, then denoising), when asked ----
+    full = None
+    fs_cfg = cfg.get('fullSampling')
+    if fs_cfg:
+        n = int(fs_cfg['n'])
+        levels = [float(v) for v in fs_cfg['sigmas']]
+        alphas = [float(v) for v in fs_cfg['alphas']]
+        T = int(fs_cfg['stepsPerLevel'])
+        with torch.no_grad():
+            t0 = time.perf_counter()
+            x = torch.randn([n] + ex_shape) * levels[0]
+            for sg, al in zip(levels, alphas):
+                sb = torch.full((n,), sg)
+                for _ in range(T):
+                    x = x + al * net_out(x, sb) / sg + math.sqrt(2 * al) * torch.randn_like(x)
+            sl = levels[-1]
+            x = x + sl * sl * net_out(x, torch.full((n,), sl)) / sl
+            float(x[0].sum())
+            full = {'seconds': time.perf_counter() - t0, 'evaluations': len(levels) * T + 1}
+
     out = {
         'side': 'torch',
         'name': cfg['name'],
@@ -229,6 +249,8 @@ def main():
         'peakRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         'finalLoss': lv,
     }
+    if full is not None:
+        out['fullSampling'] = full
     print(json.dumps(out), flush=True)
 
 

@@ -12,6 +12,7 @@ import { showJobProgress } from './jobProgress';
 import { inputCount, isPointsSpec, pickDataset, pickPreset, pickRun } from './pickers';
 import type { RunsView } from './runsView';
 import type { Settings } from './settings';
+import type { AssignmentApi } from './assignment';
 
 export interface CommandContext {
   backend: Backend;
@@ -19,6 +20,7 @@ export interface CommandContext {
   runs: RunsView;
   output: vscode.LogOutputChannel;
   settings: () => Settings;
+  assignment: AssignmentApi;
 }
 
 /** Shows a failed command's reason (the backend's messages name the problem and the fix). */
@@ -54,26 +56,26 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     return undefined;
   };
 
-  async function train(args?: Partial<P.StartTrainingParams>): Promise<P.StartTrainingResult | undefined> {
+  /** Dataset, preset and steps from quick picks. */
+  async function askTraining(title: string): Promise<P.StartTrainingParams | undefined> {
     const s = ctx.settings();
-    let params: P.StartTrainingParams;
-    if (args?.data) {
-      params = { ...args, data: args.data };
-    } else {
-      const data = await pickDataset(s, 'High Score: Train (1/3): dataset');
-      if (!data) return undefined;
-      const preset = await pickPreset(isPointsSpec(data) ? 'points' : 'image', s);
-      if (!preset) return undefined;
-      const defaultSteps = isPointsSpec(data) ? Math.min(s.defaultSteps, 3000) : s.defaultSteps;
-      const steps = await inputCount('High Score: Train (3/3): steps', 'steps', defaultSteps, 1, 10_000_000,
-        isPointsSpec(data) ? 'Training steps (2D toys learn in 1,000-4,000)' : 'Training steps (MNIST: about 2,000 for first digits, 10,000+ for good ones)');
-      if (steps === undefined) return undefined;
-      params = { data, preset, steps };
-    }
-    params.sampleEvery ??= s.sampleInterval;
+    const data = await pickDataset(s, `${title} (1/3): dataset`);
+    if (!data) return undefined;
+    const preset = await pickPreset(isPointsSpec(data) ? 'points' : 'image', s);
+    if (!preset) return undefined;
+    const defaultSteps = isPointsSpec(data) ? Math.min(s.defaultSteps, 3000) : s.defaultSteps;
+    const steps = await inputCount(`${title} (3/3): steps`, 'steps', defaultSteps, 1, 10_000_000,
+      isPointsSpec(data) ? 'Training steps (2D toys learn in 1,000-4,000)' : 'Training steps (MNIST: about 2,000 for first digits, 10,000+ for good ones)');
+    return steps === undefined ? undefined : { data, preset, steps };
+  }
+
+  async function train(args?: Partial<P.StartTrainingParams>): Promise<P.StartTrainingResult | undefined> {
+    const params = args?.data ? { ...args, data: args.data } : await askTraining('High Score: Train');
+    if (!params) return undefined;
+    params.sampleEvery ??= ctx.settings().sampleInterval;
     const result = await backend.request(P.StartTraining, params);
-    output.info(`Training ${result.runId} (${params.data}) in ${result.runDir}`);
-    showJobProgress(backend, result.jobId, `training ${result.runId}`);
+    output.info(`Training ${result.runId} (${params.data})${params.studentModule ? ` with ${params.studentModule}` : ''} in ${result.runDir}`);
+    showJobProgress(backend, result.jobId, `training ${result.runId}${params.studentModule ? ' with your implementation' : ''}`);
     dashboard.show(result.runDir, true);
     runs.refreshSoon(0);
     return result;
@@ -261,8 +263,50 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     return undefined;
   }
 
+  /**
+   * The student module to use, once the blanks training and sampling need pass their checks; else
+   * says which fail and where to look.
+   */
+  async function passingStudentModule(arg: unknown): Promise<string | undefined> {
+    const given = typeof arg === 'object' && arg && typeof (arg as { studentModule?: unknown }).studentModule === 'string' ? (arg as { studentModule: string }).studentModule : undefined;
+    const results = await ctx.assignment.checkAll([...P.STUDENT_TRAINING_BLANKS]);
+    const mine = given ? results.find((r) => r.file === given) : results[0];
+    if (!mine) {
+      void vscode.window.showInformationMessage('High Score: no assignment in this workspace. Create one with "High Score: Create Assignment Workspace".');
+      return undefined;
+    }
+    const failing = mine.blanks.filter((b) => P.STUDENT_TRAINING_BLANKS.includes(b.blank) && b.status !== 'pass');
+    if (failing.length) {
+      const list = failing.map((b) => `${b.title} (line ${b.line}: ${b.status === 'not-implemented' ? 'not implemented' : b.message})`).join('; ');
+      const choice = await vscode.window.showWarningMessage(`High Score: training with your implementation needs these blanks to pass first: ${list}`, 'Open Test Explorer');
+      if (choice) void vscode.commands.executeCommand('workbench.view.testing.focus');
+      return undefined;
+    }
+    return mine.file;
+  }
+
+  async function trainMine(arg?: Partial<P.StartTrainingParams>): Promise<P.StartTrainingResult | undefined> {
+    const studentModule = await passingStudentModule(arg);
+    if (!studentModule) return undefined;
+    const params = arg?.data ? { ...arg, data: arg.data } : await askTraining('High Score: Train with My Implementation');
+    return params ? train({ ...params, studentModule }) : undefined;
+  }
+
+  async function sampleMine(arg?: Partial<P.SampleParams>): Promise<P.JobStartedResult | undefined> {
+    const studentModule = await passingStudentModule(arg);
+    if (!studentModule) return undefined;
+    const runDir = await samplableRun(arg?.runDir, 'High Score: Sample with My Implementation');
+    if (!runDir) return undefined;
+    const points = runs.list().find((r) => r.dir === runDir)?.dataKind === 'points';
+    const n = arg?.n ?? (await inputCount('High Score: Sample with My Implementation', 'samples', points ? 1000 : 64, 1, points ? 20_000 : 1024));
+    if (n === undefined) return undefined;
+    return startSampling(P.Sample, { runDir, n, studentModule });
+  }
+
   return [
     command('highscore.train', train),
+    command('highscore.trainMine', trainMine),
+    command('highscore.sampleMine', sampleMine),
     command('highscore.stopTraining', stopTraining),
     command('highscore.resumeTraining', resumeTraining),
     command('highscore.sample', sample),

@@ -35,7 +35,8 @@ export function activate(context: vscode.ExtensionContext): HighScoreApi {
     void vscode.commands.executeCommand(commandFor[action], arg);
   }, output);
   const assignment = registerAssignment(context, be, output);
-  context.subscriptions.push(runs, dashboard, new StatusBar(be), ...registerCommands({ backend: be, dashboard, runs, output, settings: () => settings }), ...assignment.disposables);
+  context.subscriptions.push(runs, dashboard, new StatusBar(be), ...assignment.disposables,
+    ...registerCommands({ backend: be, dashboard, runs, output, settings: () => settings, assignment: assignment.api }));
   context.subscriptions.push(...registerPreviews({ context, backend: be, output, dashboard }));
 
   // Tell the user how jobs they started ended, with the next step one click away.

@@ -189,6 +189,8 @@ export interface RunConfig {
   logEvery: number;
   backend: string;
   createdAt: string;
+  /** Whose maths trained it, where not the built-in engine's: the student module's path. */
+  implementation?: string;
 }
 
 /** A run's status.json (the engine's RunStatus). */
@@ -269,6 +271,11 @@ export interface StartTrainingParams {
   backend?: BackendRequest;
   /** Noise-schedule settings. */
   schedule?: ScheduleSettings;
+  /**
+   * Train with the student's implementation: the assignment's student module (its dsmLoss and
+   * geometricSchedule; previews with its sampler). Its blanks should pass their checks first.
+   */
+  studentModule?: string;
 }
 
 /** Result of `highscore/startTraining` and `highscore/resumeTraining`. */
@@ -325,6 +332,8 @@ export interface SamplingCommon {
 
 /** Params of `highscore/sample`. */
 export interface SampleParams extends SamplingCommon {
+  /** Sample with the student's sampler (the assignment's student module) instead of the built-in one (no snapshots). */
+  studentModule?: string;
   /** Snapshots kept along the chain (evenly over the levels); default 0. */
   snapshots?: number;
   /** The final denoising step; default true. */
@@ -597,6 +606,9 @@ export interface JobEndedParams {
 /** How one check case (or a whole blank) came out. */
 export type BlankCheckStatus = 'pass' | 'fail' | 'error' | 'timeout' | 'not-implemented';
 export const BLANK_CHECK_STATUSES: readonly BlankCheckStatus[] = ['pass', 'fail', 'error', 'timeout', 'not-implemented'];
+
+/** The blanks that training and sampling with the student's implementation use: they must pass first. */
+export const STUDENT_TRAINING_BLANKS: readonly string[] = ['initialSamples', 'stepSize', 'langevinStep', 'denoise', 'dsmLoss', 'geometricSchedule'];
 
 /** Params of `highscore/checkAssignment`. */
 export interface CheckAssignmentParams {

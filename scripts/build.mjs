@@ -85,6 +85,8 @@ await Promise.all([
   // The assignment checker: runs a student's module in its own process (server/assignment/runner.ts
   // forks dist/assignmentChecker.js); TypeScript is bundled in to transpile and type-check it.
   build({ ...common, entryPoints: [join(root, 'server/assignment/checkerMain.ts')], outfile: join(root, 'dist/assignmentChecker.js') }),
+  // The student-module loader the training worker requires only for runs with the student's code.
+  build({ ...common, entryPoints: [join(root, 'server/assignment/studentModule.ts')], outfile: join(root, 'dist/studentLoader.js') }),
   // The data-parallel helper threads that training and sampling start beside themselves (server/engine/parallel).
   build({ ...common, entryPoints: [join(root, 'server/engine/parallel/helper.ts')], outfile: join(root, 'dist/gradWorker.js') }),
   // The preview worker (previews, score fields, dataset strips), started by the server from beside itself.

@@ -6,6 +6,7 @@
  *  - `wasm`: the default, with the two conv-gradient kernels registered (wasmConvGrads.ts);
  *  - `cpu`: pure JS, only fast enough for the 2D toys.
  */
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGradients } from './wasmConvGrads';
 
@@ -50,8 +51,17 @@ const BUNDLED: Record<string, () => unknown> = {
   '@tensorflow/tfjs-backend-wasm': () => require('@tensorflow/tfjs-backend-wasm'),
 };
 
-/** Node's require, also searching extra folders (e.g. where an extension installed a native backend). */
-export function nodeLoader(extraPaths: string[] = []): ModuleLoader {
+/**
+ * Extra folders to look for the native packages in: HIGHSCORE_NATIVE_PATH (folders separated by the
+ * platform's path delimiter), which the extension sets to its global storage folder, where
+ * "High Score: Install Native Backend" installs them (extension/nativeBackend.ts).
+ */
+export function nativeSearchPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.HIGHSCORE_NATIVE_PATH ?? '').split(path.delimiter).map((p) => p.trim()).filter(Boolean);
+}
+
+/** Node's require, also searching extra folders (default: nativeSearchPaths(), where the extension installs). */
+export function nodeLoader(extraPaths: string[] = nativeSearchPaths()): ModuleLoader {
   return {
     load(name: string): unknown {
       const bundled = BUNDLED[name];

@@ -7,24 +7,51 @@ import { takesSigma } from './network';
 import { makeSchedule, type NoiseSchedule } from './schedule';
 import { ScoreModel } from './score';
 import { annealedLangevin, variationStart, type SampleOptions, type SampleResult } from './sampler';
+import * as tf from '@tensorflow/tfjs';
+import { ParallelPool, ParallelScore, defaultWorkers, totalSize, type AsyncScoreFunction } from './parallel';
 
 export interface RunModel {
   model: ScoreModel;
+  /** What the sampler evaluates: `model` split across a data-parallel pool; absent: `model`. */
+  scorer?: ScoreModel | AsyncScoreFunction;
+  /** Compute threads sampling uses (absent or 1: this thread only). */
+  threads?: number;
   state: CheckpointState;
   checkpointDir: string;
   dispose(): void;
 }
 
-export async function loadRunModel(runDir: string): Promise<RunModel> {
+export interface LoadOptions {
+  /** Compute threads for sampling on wasm (default: parallel/pool.ts's defaultWorkers). */
+  workers?: number;
+}
+
+export async function loadRunModel(runDir: string, opts: LoadOptions = {}): Promise<RunModel> {
   const ck = await loadLatestCheckpoint(runDir);
   // Only the EMA network is needed for sampling.
   for (const t of Object.values(ck.online)) t.dispose();
   for (const n of ck.optimizer) n.tensor.dispose();
+  const model = new ScoreModel(ck.ema, takesSigma(ck.state.network));
+  const kind = ck.state.dataShape.length === 3 ? 'image' : 'points';
+  const wanted = tf.getBackend() === 'wasm' ? defaultWorkers(kind, opts.workers) : 1;
+  let pool: ParallelPool | undefined;
+  if (wanted > 1) {
+    try {
+      pool = await ParallelPool.start(
+        { threads: wanted, shape: ck.state.dataShape, network: ck.state.network, backend: 'wasm' }, totalSize(ck.ema.trainableWeights.map((w) => w.read())));
+    } catch {
+      // No helpers (a missing helper script, a thread limit): sampling works on this thread alone.
+      pool = undefined;
+    }
+  }
   return {
-    model: new ScoreModel(ck.ema, takesSigma(ck.state.network)),
+    model, scorer: pool ? new ParallelScore(model, pool) : model, threads: pool?.threads ?? 1,
     state: ck.state,
     checkpointDir: ck.dir,
-    dispose: () => ck.ema.dispose(),
+    dispose: () => {
+      void pool?.close();
+      ck.ema.dispose();
+    },
   };
 }
 
@@ -38,7 +65,7 @@ export function samplingSchedule(state: CheckpointState, stepsPerLevel?: number)
 type Common = Omit<SampleOptions, 'init' | 'known' | 'mask' | 'startLevel'> & { stepsPerLevel?: number };
 
 export function sample(rm: RunModel, opts: Common): Promise<SampleResult> {
-  return annealedLangevin(rm.model, samplingSchedule(rm.state, opts.stepsPerLevel), rm.state.dataShape, opts);
+  return annealedLangevin(rm.scorer ?? rm.model, samplingSchedule(rm.state, opts.stepsPerLevel), rm.state.dataShape, opts);
 }
 
 /** Inpainting: `known` is one example, `mask` (1 = known) one example's shape; `n` completions are drawn. */
@@ -50,7 +77,7 @@ export function inpaint(rm: RunModel, known: Float32Array, mask: Float32Array, o
     k.set(known, i * size);
     m.set(mask, i * size);
   }
-  return annealedLangevin(rm.model, samplingSchedule(rm.state, opts.stepsPerLevel), rm.state.dataShape, { ...opts, known: k, mask: m });
+  return annealedLangevin(rm.scorer ?? rm.model, samplingSchedule(rm.state, opts.stepsPerLevel), rm.state.dataShape, { ...opts, known: k, mask: m });
 }
 
 /** Variations of one example: n copies plus sigma_k noise, run from level k (0-based) on. */
@@ -61,5 +88,5 @@ export function vary(rm: RunModel, point: Float32Array, level: number, opts: Com
   const copies = new Float32Array(point.length * opts.n);
   for (let i = 0; i < opts.n; i++) copies.set(point, i * point.length);
   const init = variationStart(copies, schedule.sigmas[level]!, (opts.seed ?? 0) + 7919);
-  return annealedLangevin(rm.model, schedule, rm.state.dataShape, { ...opts, init, startLevel: level });
+  return annealedLangevin(rm.scorer ?? rm.model, schedule, rm.state.dataShape, { ...opts, init, startLevel: level });
 }

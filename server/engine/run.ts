@@ -35,6 +35,8 @@ export interface TrainConfig {
   logEvery: number;
   backend: string;
   createdAt: string;
+  /** The student module whose loss, ladder and sampler trained it (absent: the built-in engine's). */
+  implementation?: string;
 }
 
 export interface RunStatus {

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from './schedule';
 import { stepSize } from './schedule';
 import type { ScoreFunction } from './score';
+import type { AsyncScoreFunction } from './parallel/score';
 import { Rng } from './random';
 
 export interface LangevinProgress {
@@ -74,7 +75,7 @@ function meanNorm(t: tf.Tensor): tf.Scalar {
   return tf.tidy(() => t.reshape([t.shape[0]!, -1]).square().sum(1).sqrt().mean() as tf.Scalar);
 }
 
-export async function annealedLangevin(model: ScoreFunction, schedule: NoiseSchedule, shape: number[], opts: SampleOptions): Promise<SampleResult> {
+export async function annealedLangevin(model: ScoreFunction | AsyncScoreFunction, schedule: NoiseSchedule, shape: number[], opts: SampleOptions): Promise<SampleResult> {
   const { sigmas, stepsPerLevel: T } = schedule;
   const L = sigmas.length;
   const start = opts.startLevel ?? 0;
@@ -115,12 +116,15 @@ export async function annealedLangevin(model: ScoreFunction, schedule: NoiseSche
         if (opts.signal?.aborted) throw new CancelledError();
         const prev = x;
         const last = t === T - 1;
+        // A data-parallel score (parallel/score.ts) is awaited: its shares run on other threads.
+        const score = 'scoreAsync' in model && model.scoreAsync ? await model.scoreAsync(prev, sigma) : undefined;
         const out = tf.tidy(() => {
-          const drift = model.score(prev, sigma).mul(alpha);
+          const drift = (score ?? model.score(prev, sigma)).mul(alpha);
           const noise = tf.randomNormal(full, 0, Math.sqrt(2 * alpha), 'float32', rng.seed());
           const next = impose(prev.add(drift).add(noise));
           return last ? [next, tf.stack([meanNorm(drift), meanNorm(noise)])] : [next];
         });
+        score?.dispose();
         x = out[0]!;
         if (last) norms = out[1];
         prev.dispose();
@@ -142,7 +146,9 @@ export async function annealedLangevin(model: ScoreFunction, schedule: NoiseSche
       // Final denoising step (Tweedie): x + sigma_L^2 s(x, sigma_L).
       const sL = sigmas[L - 1]!;
       const prev = x;
-      x = tf.tidy(() => prev.add(model.score(prev, sL).mul(sL * sL)));
+      const score = 'scoreAsync' in model && model.scoreAsync ? await model.scoreAsync(prev, sL) : undefined;
+      x = tf.tidy(() => prev.add((score ?? model.score(prev, sL)).mul(sL * sL)));
+      score?.dispose();
       prev.dispose();
       done++;
     }

@@ -14,6 +14,7 @@ import { buildNetwork, getPreset, takesSigma, DEFAULT_IMAGE_PRESET, DEFAULT_POIN
 import { makeSchedule, sigmaMaxFromData, type NoiseSchedule, type ScheduleOptions } from './schedule';
 import { ScoreModel } from './score';
 import { dsmLoss } from './loss';
+import { sampleWith, type Implementation } from './implementation';
 import { Rng } from './random';
 import { annealedLangevin, CancelledError } from './sampler';
 import {
@@ -25,6 +26,7 @@ import {
   type EventRecord, type MetricsRecord, type RunState, type StepMetrics, type TrainConfig,
 } from './run';
 import { writeSamples } from './output';
+import { ParallelPool, ParallelScore, defaultWorkers, sumSquares, totalSize } from './parallel';
 
 export class TrainingError extends Error {
   constructor(message: string, readonly step?: number) {
@@ -58,6 +60,15 @@ export interface TrainOptions {
   onProgress?: (m: StepMetrics) => void;
   onEvent?: (e: EventRecord) => void;
   onSample?: (s: { step: number; data: Float32Array; n: number; shape: number[]; file: string }) => void;
+  /** Plain-words notes that are not run events (e.g. how many threads compute). */
+  onInfo?: (message: string) => void;
+  /**
+   * Compute threads for data parallelism on wasm (this thread plus workers - 1 helpers); default
+   * HIGHSCORE_WORKERS, else min(2, cores) for images and 1 for 2D points (parallel/pool.ts).
+   */
+  workers?: number;
+  /** Another implementation's loss, noise ladder and sampler (the student's); one thread then. */
+  implementation?: Implementation;
   signal?: AbortSignal;
 }
 
@@ -66,6 +77,19 @@ export interface TrainResult {
   step: number;
   lastLoss: number | null;
   message: string;
+  /** Compute threads used (1: no data parallelism). */
+  threads: number;
+}
+
+/** One step's gradient, before the guards decide whether to apply it. */
+interface ComputedStep {
+  loss: number;
+  norm: number;
+  perEx: ArrayLike<number>;
+  /** Clips and applies the Adam step. */
+  apply(): void;
+  /** Drops the gradient (a guard skipped the update). */
+  discard(): void;
 }
 
 const now = () => new Date().toISOString();
@@ -118,9 +142,16 @@ function newConfig(o: TrainOptions): TrainConfig {
   const preset = getPreset(presetName);
   const seed = o.seed ?? 0;
   const steps = o.steps ?? 2000;
+  let schedule = scheduleForData(ds, o.schedule, seed);
+  const impl = o.implementation;
+  if (impl) {
+    // The implementation's ladder between the same ends; eps re-derived for it (technique 4).
+    const sig = schedule.sigmas;
+    schedule = makeSchedule(schedule.D, { sigmas: impl.sigmas(sig[0]!, sig[sig.length - 1]!, sig.length), stepsPerLevel: schedule.stepsPerLevel });
+  }
   return {
     dataSpec: ds.spec, dataShape: ds.shape, dataKind: ds.kind, preset: presetName, network: preset.network,
-    parameters: 0, schedule: scheduleForData(ds, o.schedule, seed), steps,
+    parameters: 0, schedule, steps, ...(impl ? { implementation: impl.file } : {}),
     batch: o.batch ?? preset.batch, learningRate: o.learningRate ?? preset.learningRate,
     emaDecay: o.emaDecay ?? preset.emaDecay ?? 0.999, gradClip: o.gradClip ?? 1.0, seed,
     checkpointEvery: o.checkpointEvery ?? Math.max(1, Math.min(500, Math.ceil(steps / 4))),
@@ -254,7 +285,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const preview = async () => {
     const n = o.previewCount ?? (ds.kind === 'points' ? 1000 : 16);
-    const { samples } = await annealedLangevin(tr.emaModel, cfg.schedule, shape, { n, seed: cfg.seed + tr.step, ...(o.signal ? { signal: o.signal } : {}) });
+    // The EMA weights go to the helpers (the next training step writes the online ones back).
+    const model = pool && n > 1 ? new ParallelScore(tr.emaModel, pool) : tr.emaModel;
+    const samples = o.implementation
+      ? await sampleWith(o.implementation, tr.emaModel, cfg.schedule, shape, n, cfg.seed + tr.step)
+      : (await annealedLangevin(model, cfg.schedule, shape, { n, seed: cfg.seed + tr.step, ...(o.signal ? { signal: o.signal } : {}) })).samples;
     const file = writeSamples(path.join(samplesDir(runDir), `step-${String(tr.step).padStart(6, '0')}`), samples, n, shape);
     event('sample', `Samples from the EMA weights at step ${tr.step}: ${path.relative(runDir, file)}`);
     o.onSample?.({ step: tr.step, data: samples, n, shape, file });
@@ -289,8 +324,87 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     return true;
   };
 
-  status('running', null);
+  /** The step on this thread alone: everything stays in TF.js until the three scalars are read. */
+  const singleStep = async (noiseSeed: number): Promise<ComputedStep> => {
+    let perEx: tf.Tensor1D | undefined;
+    const { loss, norm, grads } = tf.tidy(() => {
+      const x = tf.tensor(batchData, [cfg.batch, ...shape]);
+      const sig = tf.gather(tr.sigmas, tf.tensor1d(levelIdx, 'int32')) as tf.Tensor1D;
+      const z = tf.randomNormal(x.shape, 0, 1, 'float32', noiseSeed);
+      const { value, grads } = tf.variableGrads(() => {
+        const l = o.implementation ? o.implementation.loss((xs, s) => tr.model.output(xs, s, true), x, sig, z) : dsmLoss(tr.model, x, sig, z);
+        perEx = tf.keep(l);
+        return l.mean() as tf.Scalar;
+      }, vars);
+      const list = vars.map((v) => grads[v.name]!);
+      const norm = tf.sqrt(tf.addN(list.map((g) => g.square().sum())));
+      const scale = tf.minimum(1, tf.div(cfg.gradClip, norm.add(1e-12)));
+      const clipped: tf.NamedTensorMap = {};
+      for (const v of vars) clipped[v.name] = grads[v.name]!.mul(scale);
+      return { loss: value, norm, grads: clipped };
+    });
+    const [lossValue, normValue] = [(await loss.data())[0]!, (await norm.data())[0]!];
+    const perExValues = await perEx!.data();
+    tf.dispose([loss, norm, perEx!]);
+    return {
+      loss: lossValue, norm: normValue, perEx: perExValues,
+      apply: () => {
+        tr.optimizer.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      },
+      discard: () => tf.dispose(Object.values(grads)),
+    };
+  };
+
+  // Data parallelism (wasm only: native TensorFlow threads by itself): this thread and the pool's
+  // helpers each take a share of the batch; the draws, the clipping and the one Adam step stay here.
+  let pool: ParallelPool | undefined;
+  const wanted = tf.getBackend() === 'wasm' && !o.implementation ? Math.min(defaultWorkers(cfg.dataKind === 'points' ? 'points' : 'image', o.workers), cfg.batch) : 1;
+  if (wanted > 1) {
+    try {
+      pool = await ParallelPool.start({ threads: wanted, shape, network: cfg.network, backend: 'wasm', capacity: cfg.batch }, totalSize(vars));
+      o.onInfo?.(`Training on ${wanted} threads (data parallel: the batch of ${cfg.batch} is split between them).`);
+    } catch (err) {
+      o.onInfo?.(`Data-parallel helpers failed to start (${(err as Error).message}); training on one thread.`);
+    }
+  }
+  const flatGrad = new Float32Array(totalSize(vars));
+  const zData = new Float32Array(cfg.batch * D);
+  const sigData = new Float32Array(cfg.batch);
+  const parallelStep = async (noiseSeed: number): Promise<ComputedStep> => {
+    // The same draws as the single-thread step (the noise from the same seeded op), so the update
+    // does not depend on the thread count.
+    const z = tf.randomNormal([cfg.batch, ...shape], 0, 1, 'float32', noiseSeed);
+    zData.set((await z.data()) as Float32Array);
+    z.dispose();
+    for (let b = 0; b < cfg.batch; b++) sigData[b] = cfg.schedule.sigmas[levelIdx[b]!]!;
+    await pool!.writeParams(vars);
+    const perEx = await pool!.gradients(tr.model, vars, batchData, zData, sigData, flatGrad);
+    let sum = 0;
+    for (let b = 0; b < cfg.batch; b++) sum += perEx[b]!;
+    const norm = Math.sqrt(sumSquares(flatGrad));
+    return {
+      loss: sum / cfg.batch, norm, perEx,
+      apply: () => {
+        const scale = Math.min(1, cfg.gradClip / (norm + 1e-12));
+        const grads: tf.NamedTensorMap = {};
+        let off = 0;
+        for (const v of vars) {
+          const g = flatGrad.subarray(off, off + v.size);
+          if (scale < 1) for (let i = 0; i < g.length; i++) g[i] = g[i]! * scale;
+          grads[v.name] = tf.tensor(g, v.shape);
+          off += v.size;
+        }
+        tr.optimizer.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      },
+      discard: () => undefined,
+    };
+  };
+
   try {
+    // Inside the try: whatever fails from here on, `finally` ends the pool's helper threads.
+    status('running', null);
     if (tr.step === 0) await checkpoint(null); // a first good state to fall back on
     while (tr.step < cfg.steps) {
       if (o.signal?.aborted) throw new CancelledError('Training');
@@ -301,38 +415,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         levelIdx[b] = tr.rng.int(L);
       }
       const noiseSeed = tr.rng.seed();
-      let perEx: tf.Tensor1D | undefined;
-      const { loss, norm, grads } = tf.tidy(() => {
-        const x = tf.tensor(batchData, [cfg.batch, ...shape]);
-        const sig = tf.gather(tr.sigmas, tf.tensor1d(levelIdx, 'int32')) as tf.Tensor1D;
-        const z = tf.randomNormal(x.shape, 0, 1, 'float32', noiseSeed);
-        const { value, grads } = tf.variableGrads(() => {
-          const l = dsmLoss(tr.model, x, sig, z);
-          perEx = tf.keep(l);
-          return l.mean() as tf.Scalar;
-        }, vars);
-        const list = vars.map((v) => grads[v.name]!);
-        const norm = tf.sqrt(tf.addN(list.map((g) => g.square().sum())));
-        const scale = tf.minimum(1, tf.div(cfg.gradClip, norm.add(1e-12)));
-        const clipped: tf.NamedTensorMap = {};
-        for (const v of vars) clipped[v.name] = grads[v.name]!.mul(scale);
-        return { loss: value, norm, grads: clipped };
-      });
-      const [lossValue, normValue] = [(await loss.data())[0]!, (await norm.data())[0]!];
-      const perExValues = await perEx!.data();
-      tf.dispose([loss, norm, perEx!]);
+      const computed = pool ? await parallelStep(noiseSeed) : await singleStep(noiseSeed);
+      const { loss: lossValue, norm: normValue, perEx: perExValues } = computed;
 
       if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
-        tf.dispose(Object.values(grads));
+        computed.discard();
         const msg = `The loss became ${Number.isNaN(lossValue) ? 'NaN' : 'infinite'} at step ${tr.step + 1}. Training stopped; ` +
-          `the last good checkpoint (step ${tr.lastCheckpointStep}) is kept. Lower the learning rate (now ${tr.learningRate}) and resume.`;
+          `the last good checkpoint (step ${tr.lastCheckpointStep}) is kept. ` +
+          (o.implementation ? o.implementation.nanHint : `Lower the learning rate (now ${tr.learningRate}) and resume.`);
         event('nan', msg);
         status('failed', lastLoss, msg);
-        return { state: 'failed', step: tr.step, lastLoss, message: msg };
+        return { state: 'failed', step: tr.step, lastLoss, message: msg, threads: pool?.threads ?? 1 };
       }
       const med = median(tr.recentLosses);
       if (tr.recentLosses.length >= 50 && lossValue > 10 * med) {
-        tf.dispose(Object.values(grads));
+        computed.discard();
         consecutiveSpikes++;
         event('spike', `Loss spike at step ${tr.step + 1}: ${lossValue.toPrecision(4)}, over 10x the recent median ${med.toPrecision(4)}. The update was skipped.`);
         if (consecutiveSpikes >= 20 && !(await restoreLastGood(`${consecutiveSpikes} spikes in a row.`))) {
@@ -343,8 +440,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         continue;
       }
       consecutiveSpikes = 0;
-      tr.optimizer.applyGradients(grads);
-      tf.dispose(Object.values(grads));
+      computed.apply();
       tr.step++;
       // EMA (technique 5) with the usual warm-up, updated in place.
       const decay = Math.min(cfg.emaDecay, (1 + tr.step) / (10 + tr.step));
@@ -386,7 +482,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           if (collapses > 2 || !(await restoreLastGood(why))) {
             const msg = `${why} Training stopped; the last good checkpoint (step ${tr.lastCheckpointStep}) is kept. Lower the learning rate and resume.`;
             status('failed', lastLoss, msg);
-            return { state: 'failed', step: tr.step, lastLoss, message: msg };
+            return { state: 'failed', step: tr.step, lastLoss, message: msg, threads: pool?.threads ?? 1 };
           }
         }
         levelSum.fill(0);
@@ -407,7 +503,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     event('finish', msg);
     appendMetrics(runDir, pending.splice(0));
     status('finished', lastLoss, msg);
-    return { state: 'finished', step: tr.step, lastLoss, message: msg };
+    return { state: 'finished', step: tr.step, lastLoss, message: msg, threads: pool?.threads ?? 1 };
   } catch (err) {
     if (err instanceof CancelledError) {
       if (tr.step !== tr.lastCheckpointStep) await checkpoint(lastLoss);
@@ -415,13 +511,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       event('stop', msg);
       appendMetrics(runDir, pending.splice(0));
       status('stopped', lastLoss, msg);
-      return { state: 'stopped', step: tr.step, lastLoss, message: msg };
+      return { state: 'stopped', step: tr.step, lastLoss, message: msg, threads: pool?.threads ?? 1 };
     }
     const msg = `Training failed at step ${tr.step}: ${(err as Error).message}`;
     appendMetrics(runDir, pending.splice(0));
     status('failed', lastLoss, msg);
     throw err;
   } finally {
+    await pool?.close();
     tr.dispose();
   }
 }

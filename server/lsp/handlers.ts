@@ -62,6 +62,14 @@ export function registerHandlers(connection: Connection, jobs: JobManager, setti
   }
 
   /** An existing run folder, or a RunFolderError naming it. */
+  /** The student module of a request, resolved and checked to exist. */
+  function studentModule(file: string | undefined): { studentModule?: string } {
+    if (file === undefined) return {};
+    const abs = resolvePath(file);
+    if (!fs.existsSync(abs)) throw new ParamsError(`The student module ${abs} does not exist. Create the assignment (High Score: Create Assignment Workspace) or give the path of your scoreModel.ts.`);
+    return { studentModule: abs };
+  }
+
   function existingRun(runDir: string): string {
     const dir = resolvePath(runDir);
     if (!fs.existsSync(dir)) throw new RunFolderError(`Run folder ${dir} does not exist. List runs with highscore/listRuns, or train one first.`);
@@ -86,8 +94,8 @@ export function registerHandlers(connection: Connection, jobs: JobManager, setti
     if (fs.existsSync(path.join(runDir, 'config.json'))) {
       throw new RunFolderError(`${runDir} already holds a run (${readStatus(runDir)?.state ?? 'state unknown'}). Resume it with ${P.ResumeTraining} or choose another run name; nothing was overwritten.`);
     }
-    const { runsFolder: _f, runName: _n, runDir: _d, backend, ...rest } = p;
-    const job = await jobs.startTraining({ ...rest, runId: path.basename(runDir), runDir, resume: false, backend: backend ?? settings().backend });
+    const { runsFolder: _f, runName: _n, runDir: _d, backend, studentModule: sm, ...rest } = p;
+    const job = await jobs.startTraining({ ...rest, ...studentModule(sm), runId: path.basename(runDir), runDir, resume: false, backend: backend ?? settings().backend });
     return { jobId: job.id, runId: path.basename(runDir), runDir };
   });
 
@@ -129,9 +137,9 @@ export function registerHandlers(connection: Connection, jobs: JobManager, setti
   handle(P.Sample, async (raw) => {
     const p = params.sampleParams(P.Sample, raw);
     const runDir = existingRun(p.runDir);
-    const { runDir: _d, out, backend, ...rest } = p;
+    const { runDir: _d, out, backend, studentModule: sm, ...rest } = p;
     const job = await jobs.startSampling({
-      ...rest, kind: 'sample', runId: path.basename(runDir), runDir, out: outFile(runDir, 'sample', out), backend: backend ?? settings().backend,
+      ...rest, ...studentModule(sm), kind: 'sample', runId: path.basename(runDir), runDir, out: outFile(runDir, 'sample', out), backend: backend ?? settings().backend,
     });
     return { jobId: job.id };
   });

@@ -139,6 +139,7 @@ export function startTrainingParams(method: string, raw: unknown): StartTraining
     seed: r.optInt('seed', 0), lr: r.optNumber('lr', 0, 1), sampleEvery: r.optInt('sampleEvery', 0), checkpointEvery: r.optInt('checkpointEvery', 1),
     logEvery: r.optInt('logEvery', 1), backend: r.optBackend(),
     schedule: r.o.schedule === undefined ? undefined : schedule(method, r.o.schedule, 'schedule.'),
+    studentModule: r.optString('studentModule', "the assignment's student module (scoreModel.ts)"),
   });
 }
 
@@ -163,7 +164,10 @@ function samplingCommon(r: Reader, maxN: number) {
 
 export function sampleParams(method: string, raw: unknown): SampleParams {
   const r = new Reader(method, raw);
-  return defined<SampleParams>({ ...samplingCommon(r, 10_000), snapshots: r.optInt('snapshots', 0, 1000), denoise: r.optBoolean('denoise') });
+  return defined<SampleParams>({
+    ...samplingCommon(r, 10_000), snapshots: r.optInt('snapshots', 0, 1000), denoise: r.optBoolean('denoise'),
+    studentModule: r.optString('studentModule', "the assignment's student module (scoreModel.ts)"),
+  });
 }
 
 /** Inpaint params with the image and mask decoded. */

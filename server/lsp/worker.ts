@@ -6,12 +6,15 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend';
 import { loadDataset, exampleSize, type Dataset } from '../engine/datasets';
 import { train, scheduleForData } from '../engine/train';
-import { loadRunModel, sample, inpaint, vary } from '../engine/generate';
+import { loadRunModel, sample, inpaint, vary, samplingSchedule } from '../engine/generate';
 import { presetMask } from '../engine/masks';
 import { writeSamples } from '../engine/output';
+import { sampleWith, type Implementation } from '../engine/implementation';
+import { studentImplementation } from '../assignment/studentImplementation';
 import { readConfig } from '../engine/run';
 import { CancelledError, type LangevinProgress, type SampleResult, type Snapshot } from '../engine/sampler';
 import type { ComputeScheduleResult, NoiseSchedule, SampleImage, SamplingJobResult, ScheduleSettings, SnapshotResult } from '../../protocol/protocol';
@@ -51,11 +54,24 @@ async function startBackend(kind: Dataset['kind']): Promise<string> {
   return report.name;
 }
 
+/**
+ * The student's implementation from their module (the assignment's "Train with my implementation").
+ * TypeScript comes with the loader bundle beside this one, loaded only here.
+ */
+function studentImpl(file: string): Implementation {
+  const loader = require(path.join(__dirname, 'studentLoader.js')) as typeof import('../assignment/studentModule');
+  return studentImplementation(file, loader.loadStudentModule(file, tf));
+}
+
 async function runTraining(j: TrainJob): Promise<void> {
   const spec = j.data ?? readConfig(j.runDir).dataSpec;
+  // A resumed run keeps the implementation it was started with.
+  const implFile = j.studentModule ?? (j.resume ? readConfig(j.runDir).implementation : undefined);
   const ds = await loadDataset(spec);
   const backend = await startBackend(ds.kind);
   log(`data: ${spec} — ${ds.size} examples of shape [${ds.shape}]`);
+  const implementation = implFile ? studentImpl(implFile) : undefined;
+  if (implementation) log(`Training with ${implementation.label} (${implementation.file}): its dsmLoss, geometricSchedule and sampler.`);
   let started = false;
   const markStarted = () => {
     if (!started) post({ type: 'started' });
@@ -70,6 +86,7 @@ async function runTraining(j: TrainJob): Promise<void> {
     ...(j.lr !== undefined ? { learningRate: j.lr } : {}), ...(j.sampleEvery !== undefined ? { sampleEvery: j.sampleEvery } : {}),
     ...(j.checkpointEvery !== undefined ? { checkpointEvery: j.checkpointEvery } : {}), ...(j.logEvery !== undefined ? { logEvery: j.logEvery } : {}),
     schedule: scheduleOptions(j.schedule),
+    ...(implementation ? { implementation } : {}),
     onEvent: (e) => {
       markStarted();
       // Checkpoints and preview samples have their own messages; the rest is worth a line in the log.
@@ -163,7 +180,13 @@ async function runSampling(j: SampleJob | InpaintJob | VaryJob): Promise<void> {
     let first: string | undefined;
     if (j.kind === 'sample') {
       post({ type: 'started' });
-      result = await sample(rm, { ...common, denoise: j.denoise ?? true });
+      if (j.studentModule) {
+        const impl = studentImpl(j.studentModule);
+        const samples = await sampleWith(impl, rm.model, samplingSchedule(rm.state, j.stepsPerLevel), shape, j.n, j.seed ?? 0);
+        result = { samples, snapshots: [] };
+      } else {
+        result = await sample(rm, { ...common, denoise: j.denoise ?? true });
+      }
       shown = result.samples;
     } else if (j.kind === 'inpaint') {
       if (shape.length !== 3) throw new RangeError('Inpainting needs an image model; this run is on 2D points.');

@@ -12,7 +12,7 @@ import type {
 
 /** A training job: a new run in runDir, or `resume` the run there. The settings are the request's. */
 export interface TrainJob extends Pick<StartTrainingParams,
-  'preset' | 'steps' | 'batch' | 'seed' | 'lr' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'schedule'> {
+  'preset' | 'steps' | 'batch' | 'seed' | 'lr' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'schedule' | 'studentModule'> {
   kind: 'train';
   jobId: string;
   runId: string;
@@ -41,6 +41,8 @@ interface SamplingJobBase {
 export interface SampleJob extends SamplingJobBase {
   kind: 'sample';
   denoise?: boolean;
+  /** Sample with the student's sampler (an absolute path). */
+  studentModule?: string;
 }
 
 export interface InpaintJob extends SamplingJobBase {

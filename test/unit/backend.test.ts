@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, nodeLoader, BackendError, BACKEND_REQUESTS, type ModuleLoader, type BackendRequest } from '../../server/engine/backend';
+import { selectBackend, nodeLoader, nativeSearchPaths, BackendError, BACKEND_REQUESTS, type ModuleLoader, type BackendRequest } from '../../server/engine/backend';
+import { explainInstallFailure, npmInstallArgs, removePartialInstall, runNpmInstall, NATIVE_TFJS_VERSION } from '../../extension/nativeBackend';
 import { tmpDir } from '../support/helpers';
 
 const NODE = '@tensorflow/tfjs-node';
@@ -276,4 +277,106 @@ test('(g) an unknown request lists the choices', async () => {
     });
   }
   assert.deepEqual([...BACKEND_REQUESTS], ['auto', 'tensorflow', 'wasm', 'cpu']);
+});
+
+// ---- The folder "High Score: Install Native Backend" installs into (HIGHSCORE_NATIVE_PATH) ----
+
+/** A package folder under DIR/node_modules whose index.js is `body`. */
+function writePackage(dir: string, name: string, body: string): void {
+  const pkg = path.join(dir, 'node_modules', ...name.split('/'));
+  fs.mkdirSync(pkg, { recursive: true });
+  fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name, version: '4.22.0', main: 'index.js' }));
+  fs.writeFileSync(path.join(pkg, 'index.js'), body);
+}
+
+/** What tfjs-node's index does, with this test's tfjs (TF.js keeps its backend registry process-global). */
+function registeringBody(): string {
+  const core = require.resolve('@tensorflow/tfjs-core');
+  const cpu = require.resolve('@tensorflow/tfjs-backend-cpu');
+  return `const tf = require(${JSON.stringify(core)}); const { MathBackendCPU } = require(${JSON.stringify(cpu)});\n` +
+    "if (!tf.findBackendFactory('tensorflow')) tf.registerBackend('tensorflow', () => new MathBackendCPU());\n";
+}
+
+async function withNativePath<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
+  const saved = process.env.HIGHSCORE_NATIVE_PATH;
+  if (value === undefined) delete process.env.HIGHSCORE_NATIVE_PATH;
+  else process.env.HIGHSCORE_NATIVE_PATH = value;
+  try {
+    return await f();
+  } finally {
+    if (saved === undefined) delete process.env.HIGHSCORE_NATIVE_PATH;
+    else process.env.HIGHSCORE_NATIVE_PATH = saved;
+  }
+}
+
+test('HIGHSCORE_NATIVE_PATH: folders split by the path delimiter, empty entries dropped', () => {
+  assert.deepEqual(nativeSearchPaths({}), []);
+  assert.deepEqual(nativeSearchPaths({ HIGHSCORE_NATIVE_PATH: '' }), []);
+  assert.deepEqual(nativeSearchPaths({ HIGHSCORE_NATIVE_PATH: ['/a', '', ' /b '].join(path.delimiter) }), ['/a', '/b']);
+});
+
+test('native backend in the HIGHSCORE_NATIVE_PATH folder: present, absent, failing to load, forced but missing', async () => {
+  // Present: the default loader (no loader passed) finds it there, and auto chooses it.
+  const present = tmpDir();
+  writePackage(present, NODE, registeringBody());
+  const r = await withNativePath(present, () => selectBackend('auto', 'image'));
+  assert.equal(r.name, 'tensorflow');
+  assert.equal(r.package, NODE);
+  assert.equal(tf.getBackend(), 'tensorflow');
+  removeTensorflow();
+
+  // Absent: an empty folder (what a cancelled or failed install leaves): wasm, and it says none is installed.
+  const empty = tmpDir();
+  const a = await withNativePath(empty, () => selectBackend('auto', 'image'));
+  assert.equal(a.name, 'wasm');
+  assert.match(a.reason, /no @tensorflow\/tfjs-node installed/);
+
+  // Failing to load (a binding that cannot find libtensorflow): wasm, with the reason.
+  const broken = tmpDir();
+  writePackage(broken, NODE_GPU, "throw new Error('libtensorflow.so.2: cannot open shared object file');\n");
+  const b = await withNativePath(broken, () => selectBackend('auto', 'image'));
+  assert.equal(b.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.ok(b.reason.includes(`${NODE_GPU} is installed but failed to load: libtensorflow.so.2`), b.reason);
+
+  // Forced but missing: a BackendError that says how to install it; the backend stays as it was.
+  await rejectsWith(withNativePath(empty, () => selectBackend('tensorflow', 'image')), (e) => {
+    assert.match(e.message, /neither @tensorflow\/tfjs-node-gpu nor @tensorflow\/tfjs-node is installed/);
+  });
+  assert.equal(tf.getBackend(), 'wasm');
+  // Forced and failing to load: the load error is named.
+  await rejectsWith(withNativePath(broken, () => selectBackend('tensorflow', 'image')), (e) => assert.match(e.message, /libtensorflow\.so\.2/));
+});
+
+test('Install Native Backend: npm arguments and plain-words failures', async () => {
+  assert.deepEqual(npmInstallArgs(NODE_GPU, '/gs').slice(0, 4), ['install', `${NODE_GPU}@${NATIVE_TFJS_VERSION}`, '--prefix', '/gs']);
+  assert.equal(NATIVE_TFJS_VERSION, tf.version.tfjs, 'the native package matches the bundled tfjs');
+  const fail = (output: string, extra: object = {}) => explainInstallFailure(NODE, { ok: false, cancelled: false, code: 1, output, ...extra });
+  assert.match(fail('npm ERR! code ENOTFOUND\nnpm ERR! getaddrinfo ENOTFOUND registry.npmjs.org'), /No network connection.*libtensorflow.*Google's storage/s);
+  assert.match(fail("* Downloading libtensorflow\nError: connect ETIMEDOUT 142.250.0.1:443"), /No network connection/);
+  assert.match(fail('Error: 403 Forbidden https://storage.googleapis.com/tensorflow/libtensorflow/x.tar.gz'), /could not fetch libtensorflow/);
+  assert.match(fail('npm ERR! nospc ENOSPC: no space left on device'), /disk is full/);
+  assert.match(fail('npm ERR! Error: EACCES: permission denied, mkdir'), /permission denied/);
+  assert.match(fail('gyp ERR! build error'), /building one failed/);
+  assert.match(explainInstallFailure(NODE_GPU, { ok: false, cancelled: false, code: 1, output: 'gyp ERR! stack' }), /CUDA 11\.2 and cuDNN 8\.1/);
+  assert.match(fail('something else'), /npm exited with code 1/);
+  assert.match(fail('', { cancelled: true }), /cancelled/);
+  assert.match(fail('', { spawnError: 'spawn npm ENOENT', code: null }), /npm could not be started.*PATH/s);
+
+  // The runner: a stand-in npm that fails like an offline machine; its lines stream, the failure is explained.
+  const dir = tmpDir();
+  const fake = path.join(dir, 'npm');
+  fs.writeFileSync(fake, '#!/bin/sh\necho "npm http fetch GET https://registry.npmjs.org/@tensorflow%2ftfjs-node"\necho "npm ERR! code EAI_AGAIN" >&2\nexit 1\n', { mode: 0o755 });
+  const lines: string[] = [];
+  const outcome = await runNpmInstall(NODE, path.join(dir, 'gs'), (l) => lines.push(l), undefined, fake);
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.code, 1);
+  assert.equal(lines.length, 2);
+  assert.match(explainInstallFailure(NODE, outcome), /No network connection/);
+  const missing = await runNpmInstall(NODE, path.join(dir, 'gs'), () => undefined, undefined, path.join(dir, 'no-such-npm'));
+  assert.ok(missing.spawnError, 'a missing npm is a spawn error');
+  // A half-installed package is removed, so the backend does not keep reporting it.
+  writePackage(path.join(dir, 'gs'), NODE, '');
+  removePartialInstall(path.join(dir, 'gs'), NODE);
+  assert.equal(fs.existsSync(path.join(dir, 'gs', 'node_modules', '@tensorflow', 'tfjs-node')), false);
 });

@@ -572,7 +572,8 @@ export class Dashboard {
       const c = run.config;
       const net = c.network?.kind === 'unet' ? 'U-Net' : c.network?.kind === 'mlp' ? 'MLP' : '';
       setText(e.meta!, [c.dataSpec, `preset ${c.preset}${net ? ` (${net})` : ''}`,
-        c.parameters ? `${formatCount(c.parameters)} parameters` : '', `batch ${c.batch}`, c.backend].filter(Boolean).join(' · '));
+        c.parameters ? `${formatCount(c.parameters)} parameters` : '', `batch ${c.batch}`, c.backend,
+        c.implementation ? `your implementation (${c.implementation.split(/[\\/]/).pop()})` : ''].filter(Boolean).join(' · '));
       setAttr(e.meta!, 'title', run.runDir);
     } else if (this.scheduleInfo) {
       setText(e.title!, `Noise schedule: ${this.scheduleInfo.name}`);
