@@ -697,9 +697,9 @@ export class Dashboard {
     const data: uPlot.AlignedData = [s.x, ...s.ys.map(fix)];
     const chart = this.charts.levels;
     const seriesCount = chart.u ? chart.u.series.length : -1;
-    if (seriesCount !== data.length) chart.rebuild(undefined);
-    // Labels carry the steps, so rebuild when the picked entries change.
-    else if (chart.u && s.steps.some((st, i) => chart.u!.series[i + 1]!.label !== `step ${formatCount(st)}`)) chart.rebuild(undefined);
+    // A new series count: setData builds the chart afresh with the new data (a rebuild here would pair
+    // the new series with the old data). Labels carry the steps: rebuild when the picked entries change.
+    if (seriesCount === data.length && chart.u && s.steps.some((st, i) => chart.u!.series[i + 1]!.label !== `step ${formatCount(st)}`)) chart.rebuild(undefined);
     chart.setData(data);
     const latest = this.perLevel.latest();
     let text = 'No per-level loss logged yet.';
