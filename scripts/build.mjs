@@ -84,7 +84,11 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'server/lsp/worker.ts')], outfile: join(root, 'dist/worker.js') }),
   // The assignment checker: runs a student's module in its own process (server/assignment/runner.ts
   // forks dist/assignmentChecker.js); TypeScript is bundled in to transpile and type-check it.
-  build({ ...common, entryPoints: [join(root, 'server/assignment/checkerMain.ts')], outfile: join(root, 'dist/assignmentChecker.js') }),
+  build({
+    ...common, entryPoints: [join(root, 'server/assignment/checkerMain.ts')], outfile: join(root, 'dist/assignmentChecker.js'),
+    // TypeScript comes from the loader bundle beside it: one copy of the compiler in the VSIX.
+    plugins: [{ name: 'student-loader', setup: (b) => b.onResolve({ filter: /\/studentModule$/ }, () => ({ path: './studentLoader.js', external: true })) }],
+  }),
   // The student-module loader the training worker requires only for runs with the student's code.
   build({ ...common, entryPoints: [join(root, 'server/assignment/studentModule.ts')], outfile: join(root, 'dist/studentLoader.js') }),
   // The data-parallel helper threads that training and sampling start beside themselves (server/engine/parallel).

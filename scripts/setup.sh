@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for High Score: the Debian packages the tests and datasets use,
-# then the npm dependencies (which also builds the bundles). Safe to run again.
+# then the npm dependencies (which also builds the bundles), then code-server (scripts/setup-vscode.sh).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(
   python3-numpy python3-scipy   # the independent check of the noise schedule (test)
   dataset-fashion-mnist         # the fashion-mnist dataset (60k images, offline)
+  chromium                      # the headless browser of the vscode and ui suites (driven by playwright-core)
+  libkrb5-dev                   # gssapi.h, for code-server's native modules (scripts/setup-vscode.sh)
+  unzip                         # the VSIX check lists the package
 )
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -20,3 +24,7 @@ fi
 
 echo "setup: npm ci"
 npm ci --no-audit --no-fund
+
+# A real VS Code for the extension tests and `npm start` where none is installed: Node 24 and
+# code-server into .tools/ (about 2 minutes the first time).
+scripts/setup-vscode.sh

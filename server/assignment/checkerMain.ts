@@ -8,10 +8,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import ts from 'typescript';
 import { CHECKS, CheckFailure, type StudentModule } from './checks';
-import { findBlanks } from './source';
-import { COMPILER_OPTIONS, installStudentHooks, lineFromStack } from './studentModule';
+import { findBlanks, lineFromStack } from './source';
+// The checker's bundle leaves this module (and TypeScript in it) to dist/studentLoader.js.
+import { COMPILER_OPTIONS, installStudentHooks, ts } from './studentModule';
 import type { CheckerArgs, FromChecker, SourceError } from './messages';
 
 const send = (m: FromChecker) => new Promise<void>((resolve) => {

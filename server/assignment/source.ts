@@ -99,3 +99,17 @@ export function findBlanks(text: string, ids: readonly string[] = BLANKS.map((b)
 export function blankAtLine(locs: BlankLocation[], line: number): BlankLocation | undefined {
   return locs.find((l) => line >= l.line && line <= l.endLine);
 }
+
+/** The student's line (1-based) from an error's stack, if a frame is in `file`. */
+export function lineFromStack(err: unknown, file: string): number | undefined {
+  const stack = (err as { stack?: unknown })?.stack;
+  if (typeof stack !== 'string') return undefined;
+  for (const l of stack.split('\n')) {
+    const i = l.indexOf(file + ':');
+    if (i >= 0) {
+      const m = /^:(\d+):\d+/.exec(l.slice(i + file.length));
+      if (m) return Number(m[1]);
+    }
+  }
+  return undefined;
+}

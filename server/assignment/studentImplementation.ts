@@ -7,8 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ImplementationError, type Implementation, type NetOutput } from '../engine/implementation';
-import { findBlanks } from './source';
-import { lineFromStack, type StudentModule } from './studentModule';
+import { findBlanks, lineFromStack } from './source';
+import type { StudentModule } from './studentModule';
 import type * as tf from '@tensorflow/tfjs';
 
 type Fn = (...args: unknown[]) => unknown;

@@ -11,6 +11,9 @@ import * as path from 'path';
 import Module from 'module';
 import ts from 'typescript';
 
+/** TypeScript itself, for the checker: the checker's bundle takes it from this one (dist/studentLoader.js). */
+export { ts };
+
 export const COMPILER_OPTIONS: ts.CompilerOptions = {
   module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true, inlineSources: false,
 };
@@ -46,18 +49,4 @@ export function loadStudentModule(file: string, tf: unknown): { student: Student
   const providedFile = path.join(path.dirname(file), 'provided.ts');
   const provided = fs.existsSync(providedFile) ? (require(providedFile) as StudentModule) : undefined;
   return { student, provided };
-}
-
-/** The student's line (1-based) from an error's stack, if a frame is in `file`. */
-export function lineFromStack(err: unknown, file: string): number | undefined {
-  const stack = (err as { stack?: unknown })?.stack;
-  if (typeof stack !== 'string') return undefined;
-  for (const l of stack.split('\n')) {
-    const i = l.indexOf(file + ':');
-    if (i >= 0) {
-      const m = /^:(\d+):\d+/.exec(l.slice(i + file.length));
-      if (m) return Number(m[1]);
-    }
-  }
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';

@@ -1,4 +1,3 @@
-/// <reference types="mocha" />
 /**
  * The assignment in the real VS Code extension host: Create Assignment Workspace, the Testing view's
  * checks on the untouched template (every blank not implemented, Information diagnostics at the
@@ -11,6 +10,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { HighScoreApi } from '../../extension/api';
 import type * as P from '../../protocol/protocol';
+import { suite, suiteSetup, test } from './tdd';
 
 const EXTENSION_ID = 'highscore.high-score';
 
