@@ -48,10 +48,14 @@ test('the VSIX is lean: bundles, wasm and packed data only, under 8 MB', () => {
   const size = fs.statSync(vsix).size;
   assert.ok(size < MAX_BYTES, `the VSIX is ${(size / 1e6).toFixed(2)} MB`);
   const files = entries(vsix);
-  const bad = files.filter((f) => /\.ts$|\.map$|(^|\/)(test|node_modules|src|server|protocol|scripts|\.tools)\//.test(f.replace(/^extension\//, '')));
+  // TypeScript belongs only where students get it: the assignment's template (and the reference the
+  // extension's own tests use) and TF.js's type declarations for their editor.
+  const bad = files.map((f) => f.replace(/^extension\//, '')).filter((f) => !/^(assignment\/(template|reference)|dist\/types)\//.test(f))
+    .filter((f) => /\.ts$|\.map$|(^|\/)(test|node_modules|src|server|protocol|scripts|\.tools)\//.test(f));
   assert.deepEqual(bad, [], `files that do not belong in the VSIX: ${bad.join(', ')}`);
   for (const f of ['package.json', 'dist/extension.js', 'dist/server.js', 'dist/worker.js', 'dist/tfjs-backend-wasm-simd.wasm',
-    'dist/data/mnist-images-idx3-ubyte.gz', 'dist/data/mnist-labels-idx1-ubyte.gz', 'dist/webview/dashboard.js']) {
+    'dist/data/mnist-images-idx3-ubyte.gz', 'dist/data/mnist-labels-idx1-ubyte.gz', 'dist/webview/dashboard.js',
+    'dist/assignmentChecker.js', 'dist/studentLoader.js', 'dist/types/@tensorflow/tfjs/index.d.ts', 'assignment/template/scoreModel.ts']) {
     assert.ok(files.includes(`extension/${f}`), `the VSIX lacks ${f}`);
   }
 });
@@ -81,4 +85,20 @@ test('installed with --install-extension, it shows the MNIST schedule and trains
   assert.match(await frame.locator('#stat-step').innerText(), /100\s*\/\s*100/);
   fs.mkdirSync(path.join(REPO, 'test-artifacts', 'ui'), { recursive: true });
   await page.screenshot({ path: path.join(REPO, 'test-artifacts', 'ui', 'vsix-installed.png') });
+
+  // The assignment from the installed package: the template, and its checker (which loads TypeScript
+  // from the loader bundle beside it) checks the untouched blanks.
+  await runCommand(page, 'High Score: Create Assignment Workspace');
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Create Assignment Workspace' }).waitFor({ timeout: 30_000 });
+  await acceptInput(page);
+  await page.locator('.tabs-container .tab', { hasText: 'scoreModel.ts' }).first().waitFor({ timeout: 60_000 });
+  await runCommand(page, 'High Score: Check Assignment');
+  await page.locator('.activitybar a[aria-label^="Testing"]').first().click();
+  const moduleRow = page.locator('.test-explorer .monaco-list-row', { hasText: 'scoreModel.ts' }).first();
+  await moduleRow.waitFor({ timeout: 60_000 });
+  await moduleRow.click();
+  await page.keyboard.press('ArrowRight'); // expand: one row per blank
+  const notImplemented = page.locator('.test-explorer .monaco-list-row', { hasText: 'not implemented' });
+  await notImplemented.first().waitFor({ timeout: 180_000 });
+  await page.screenshot({ path: path.join(REPO, 'test-artifacts', 'ui', 'vsix-assignment.png') });
 });
