@@ -19,6 +19,8 @@ export interface AssignmentApi {
   checkAll(blanks?: string[]): Promise<P.CheckAssignmentResult[]>;
   /** The Testing view's controller (tests read its items). */
   readonly controller: vscode.TestController;
+  /** Whether these blanks of a student module passed their last check. */
+  passes(file: string, blanks: readonly string[]): boolean;
 }
 
 /** The student modules of the workspace: files that a highscore-assignment.json names. */
@@ -190,6 +192,7 @@ export function registerAssignment(context: vscode.ExtensionContext, backend: Ba
 
   const api: AssignmentApi = {
     controller,
+    passes: (file, blanks) => blanks.every((b) => passing.get(file)?.get(b) === true),
     async checkAll(blanks?: string[]) {
       if (!controller.items.size) await discoverAll();
       const include: vscode.TestItem[] = [];

@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): HighScoreApi {
   const assignment = registerAssignment(context, be, output);
   context.subscriptions.push(runs, dashboard, new StatusBar(be), ...assignment.disposables,
     ...registerCommands({ backend: be, dashboard, runs, output, settings: () => settings, assignment: assignment.api }));
-  context.subscriptions.push(...registerPreviews({ context, backend: be, output, dashboard }));
+  context.subscriptions.push(...registerPreviews({ context, backend: be, output, dashboard, assignment: assignment.api }));
 
   // Tell the user how jobs they started ended, with the next step one click away.
   context.subscriptions.push(be.onNotification(P.JobEnded, (p) => {

@@ -1096,6 +1096,8 @@ export interface PreviewParams {
   /** Snapshots along the chain; default 0 (the score field view asks for one per level to animate particles). */
   snapshots?: number;
   seed?: number;
+  /** Sample with the student's sampler (the assignment's student module) instead of the built-in one; no snapshots. */
+  studentModule?: string;
 }
 
 /** Result of `highscore/preview`: the grid (for points also drawn as a PNG scatter, for hovers). */

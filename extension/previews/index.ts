@@ -16,6 +16,8 @@ import { findRunRefs, SAMPLER_RE } from './runRefs';
 
 export interface RegisterPreviewsContext extends PreviewContext {
   dashboard?: Dashboard;
+  /** Whether a student module's blanks pass (then the sampler's preview uses the student's sampler). */
+  assignment?: { passes(file: string, blanks: readonly string[]): boolean };
 }
 
 export const CHECKPOINT_EDITOR = 'highscore.checkpoint';
@@ -113,7 +115,10 @@ export function registerPreviews(ctx: RegisterPreviewsContext): vscode.Disposabl
     });
     return preview;
   }
-  async function showPreview(runDir: string, source: string, fresh = false): Promise<void> {
+  /** The student module whose sampler previews use: the document, once its sampler's blanks pass. */
+  const studentSampler = (doc: vscode.TextDocument | undefined) =>
+    doc && ctx.assignment?.passes(doc.fileName, P.STUDENT_TRAINING_BLANKS) ? doc.fileName : undefined;
+  async function showPreview(runDir: string, source: string, fresh = false, studentModule?: string): Promise<void> {
     const p = previewPanel();
     if (!p.panel.visible) p.panel.reveal(undefined, true);
     shown = { runDir, source };
@@ -122,7 +127,7 @@ export function registerPreviews(ctx: RegisterPreviewsContext): vscode.Disposabl
     p.post({ type: 'preview', busy: true, source });
     await vscode.window.withProgress({ location: { viewId: 'highscore.runs' }, title: 'Sampling a preview' }, async () => {
       try {
-        const result = await backend.request(P.Preview, { runDir, seed });
+        const result = await backend.request(P.Preview, { runDir, seed, ...(studentModule ? { studentModule } : {}) });
         if (mine === seq) p.post({ type: 'preview', busy: false, result, source });
       } catch (err) {
         if (mine === seq) p.post({ type: 'preview', busy: false, source, error: `No preview: ${err instanceof Error ? err.message : String(err)}` });
@@ -135,7 +140,7 @@ export function registerPreviews(ctx: RegisterPreviewsContext): vscode.Disposabl
     if (!run) return;
     const source = `${path.basename(editor.document.fileName)} → ${run.name}`;
     if (!fresh && shown?.runDir === run.dir) return;
-    await showPreview(run.dir, source, fresh);
+    await showPreview(run.dir, source, fresh, studentSampler(editor.document));
   }
 
   // ---- CodeLens ----
@@ -151,8 +156,13 @@ export function registerPreviews(ctx: RegisterPreviewsContext): vscode.Disposabl
         const range = new vscode.Range(i, 0, i, 0);
         if (SAMPLER_RE.test(text)) {
           const run = newestRun();
+          const mine = studentSampler(doc);
           lenses.push(new vscode.CodeLens(range, run
-            ? { title: `$(eye) Preview samples (${run.name})`, command: 'highscore.previewSamples', arguments: [{ runDir: run.dir, source: `${path.basename(doc.fileName)}: sampler → ${run.name}` }], tooltip: 'A fresh small sample grid from the run’s latest checkpoint, beside the code' }
+            ? {
+              title: `$(eye) Preview samples (${mine ? 'your sampler, ' : ''}${run.name})`, command: 'highscore.previewSamples',
+              arguments: [{ runDir: run.dir, source: `${path.basename(doc.fileName)}: ${mine ? 'your sampler' : 'sampler'} → ${run.name}`, ...(mine ? { studentModule: mine } : {}) }],
+              tooltip: mine ? 'A fresh small grid drawn by your annealedLangevin (its blanks pass) from the run’s latest checkpoint' : 'A fresh small sample grid from the run’s latest checkpoint, beside the code',
+            }
             : { title: 'Preview samples: train a run first', command: 'highscore.train' }));
           continue;
         }
@@ -235,14 +245,14 @@ export function registerPreviews(ctx: RegisterPreviewsContext): vscode.Disposabl
     command('highscore.exploreVariations', (arg) => openTool('vary', arg)),
     command('highscore.showScoreField', (arg) => openTool('field', arg)),
     command('highscore.previewSamples', async (arg) => {
-      const a = (arg ?? {}) as { runDir?: unknown; source?: unknown };
+      const a = (arg ?? {}) as { runDir?: unknown; source?: unknown; studentModule?: unknown };
       const editor = vscode.window.activeTextEditor;
       const runDir = typeof arg === 'string' ? arg : typeof a.runDir === 'string' ? a.runDir : editor ? (await runOfDocument(editor.document))?.dir : undefined;
       if (!runDir) {
         previewPanel().post({ type: 'preview', busy: false, error: 'This file names no run: write a run folder (.highscore/runs/NAME) or a run name, or open the assignment’s sampler.' });
         return;
       }
-      await showPreview(runDir, typeof a.source === 'string' ? a.source : path.basename(runDir), true);
+      await showPreview(runDir, typeof a.source === 'string' ? a.source : path.basename(runDir), true, typeof a.studentModule === 'string' ? a.studentModule : undefined);
     }),
     watcher, watcher.onDidCreate(onCheckpoint), watcher.onDidChange(onCheckpoint),
     vscode.window.onDidChangeActiveTextEditor((e) => void followEditor(e)),

@@ -45,8 +45,10 @@ export function installStudentHooks(tf: unknown): void {
 /** The student module and, as `__provided`, the provided module beside it (its sampler and U-Net). */
 export function loadStudentModule(file: string, tf: unknown): { student: StudentModule; provided: StudentModule | undefined } {
   installStudentHooks(tf);
-  const student = { ...(require(file) as StudentModule) };
   const providedFile = path.join(path.dirname(file), 'provided.ts');
+  // A long-lived thread (the preview worker) loads the files again after the student edits them.
+  for (const f of [file, providedFile]) delete require.cache[f];
+  const student = { ...(require(file) as StudentModule) };
   const provided = fs.existsSync(providedFile) ? (require(providedFile) as StudentModule) : undefined;
   return { student, provided };
 }

@@ -6,7 +6,9 @@
  */
 import * as path from 'path';
 import { loadDataset, exampleSize, type Dataset } from '../engine/datasets';
-import { loadRunModel, sample, type RunModel } from '../engine/generate';
+import { loadRunModel, sample, samplingSchedule, type RunModel } from '../engine/generate';
+import { sampleWith } from '../engine/implementation';
+import { studentImpl } from './studentImpl';
 import { encodePng } from '../engine/images';
 import { readConfig } from '../engine/run';
 import { dataBounds, scoreField, type Bounds } from '../engine/scoreField';
@@ -121,8 +123,10 @@ export async function computePreview(p: PreviewParams, signal?: AbortSignal): Pr
     level: s.level + 1, sigma: s.sigma, alpha: s.alpha, scoreNorm: finiteOrNull(s.scoreNorm), noiseNorm: finiteOrNull(s.noiseNorm),
     ...sampleImage(s.data, d.n, shape),
   });
-  const r = await sample(rm, { n: d.n, seed: d.seed, stepsPerLevel: d.stepsPerLevel, snapshots: d.snapshots, onSnapshot, ...(signal ? { signal } : {}) });
-  const image = sampleImage(r.samples, d.n, shape);
+  const samples = p.studentModule
+    ? await sampleWith(studentImpl(p.studentModule), rm.model, samplingSchedule(rm.state, d.stepsPerLevel), shape, d.n, d.seed)
+    : (await sample(rm, { n: d.n, seed: d.seed, stepsPerLevel: d.stepsPerLevel, snapshots: d.snapshots, onSnapshot, ...(signal ? { signal } : {}) })).samples;
+  const image = sampleImage(samples, d.n, shape);
   return {
     runDir: p.runDir, checkpoint: path.basename(rm.checkpointDir), step: rm.state.step, loss: finiteOrNull(rm.state.loss ?? undefined),
     dataSpec: rm.state.dataSpec, n: d.n, shape, dataKind: kind, stepsPerLevel: d.stepsPerLevel, snapshots,

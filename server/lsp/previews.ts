@@ -90,7 +90,9 @@ export class PreviewService {
   async preview(p: P.PreviewParams): Promise<P.PreviewResult> {
     const latest = readCheckpoints(p.runDir).latest;
     if (!latest) throw new RunFolderError(`${p.runDir} has no checkpoint yet: train it first (previews sample from the latest checkpoint).`);
-    const key = JSON.stringify([path.resolve(p.runDir), latest, p.n ?? null, p.stepsPerLevel ?? null, p.snapshots ?? 0, p.seed ?? 0]);
+    // The student's sampler is cached by its file's time too: an edit gives a fresh preview.
+    const student = p.studentModule ? [p.studentModule, fs.statSync(p.studentModule).mtimeMs] : null;
+    const key = JSON.stringify([path.resolve(p.runDir), latest, p.n ?? null, p.stepsPerLevel ?? null, p.snapshots ?? 0, p.seed ?? 0, student]);
     let entry = this.cache.get(key);
     const cached = entry !== undefined;
     if (!entry) {
@@ -115,6 +117,7 @@ export function previewParams(method: string, raw: unknown): P.PreviewParams {
   return defined<P.PreviewParams>({
     runDir: r.string('runDir', 'the run folder'), n: r.optInt('n', 1, 2000), stepsPerLevel: r.optInt('stepsPerLevel', 1, 1000),
     snapshots: r.optInt('snapshots', 0, 1000), seed: r.optInt('seed', 0),
+    studentModule: r.optString('studentModule', "the assignment's student module (scoreModel.ts)"),
   });
 }
 
@@ -149,6 +152,9 @@ export function registerPreviews(handle: Handle, existingRun: (runDir: string) =
   const service = new PreviewService(backend);
   handle(P.Preview, (raw) => {
     const p = previewParams(P.Preview, raw);
+    if (p.studentModule !== undefined && !fs.existsSync(p.studentModule)) {
+      throw new ParamsError(`The student module ${p.studentModule} does not exist. Give the path of your scoreModel.ts.`);
+    }
     return service.preview({ ...p, runDir: existingRun(p.runDir) });
   });
   handle(P.ScoreField, (raw, token) => {

@@ -6,15 +6,14 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend';
 import { loadDataset, exampleSize, type Dataset } from '../engine/datasets';
 import { train, scheduleForData } from '../engine/train';
 import { loadRunModel, sample, inpaint, vary, samplingSchedule } from '../engine/generate';
 import { presetMask } from '../engine/masks';
 import { writeSamples } from '../engine/output';
-import { sampleWith, type Implementation } from '../engine/implementation';
-import { studentImplementation } from '../assignment/studentImplementation';
+import { sampleWith } from '../engine/implementation';
+import { studentImpl } from './studentImpl';
 import { readConfig } from '../engine/run';
 import { CancelledError, type LangevinProgress, type SampleResult, type Snapshot } from '../engine/sampler';
 import type { ComputeScheduleResult, NoiseSchedule, SampleImage, SamplingJobResult, ScheduleSettings, SnapshotResult } from '../../protocol/protocol';
@@ -52,15 +51,6 @@ async function startBackend(kind: Dataset['kind']): Promise<string> {
   const report = await selectBackend(job.backend, kind);
   log(`backend: ${report.name} — ${report.reason}`);
   return report.name;
-}
-
-/**
- * The student's implementation from their module (the assignment's "Train with my implementation").
- * TypeScript comes with the loader bundle beside this one, loaded only here.
- */
-function studentImpl(file: string): Implementation {
-  const loader = require(path.join(__dirname, 'studentLoader.js')) as typeof import('../assignment/studentModule');
-  return studentImplementation(file, loader.loadStudentModule(file, tf));
 }
 
 async function runTraining(j: TrainJob): Promise<void> {

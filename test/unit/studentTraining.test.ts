@@ -1,5 +1,5 @@
 /**
- * "Train with my implementation" through the real backend (dist/server.js, its worker and the
+ * "Train with my implementation" (and the sampler's preview) through the real backend (dist/server.js, its worker and the
  * student-module loader bundle): a run trained with the reference solution's dsmLoss and
  * geometricSchedule finishes, is marked as the student's, and samples with the student's sampler;
  * a student dsmLoss that throws mid-run stops the run with a message naming the blank and its line.
@@ -62,6 +62,14 @@ test('training and sampling with the student implementation; a throwing blank st
     const sEnd = await jobEnd(s.jobId);
     assert.equal(sEnd.state, 'finished', sEnd.message);
     assert.ok(sEnd.result?.type === 'samples' && sEnd.result.points?.length === 400 && sEnd.result.points.every(Number.isFinite), 'the student sampler drew 200 finite points');
+
+    // The quick preview (the sampler's CodeLens) with the student's sampler, cached until the file changes.
+    const pv = await P.sendRequest(conn, P.Preview, { runDir: run.runDir, n: 100, studentModule: good });
+    assert.ok(P.isPreviewResult(pv) && pv.points?.length === 200 && pv.points.every(Number.isFinite), 'a preview from the student sampler');
+    assert.equal((await P.sendRequest(conn, P.Preview, { runDir: run.runDir, n: 100, studentModule: good })).cached, true);
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(good, later, later);
+    assert.equal((await P.sendRequest(conn, P.Preview, { runDir: run.runDir, n: 100, studentModule: good })).cached, false, 'an edited module is sampled afresh');
 
     // A dsmLoss that throws: the run fails, and the message names the blank and its line.
     const badSource = reference.replace(/export function dsmLoss\(([^)]*)\)([^{]*)\{/, (m) => `${m}\n  throw new Error('oops');`);
