@@ -1,17 +1,24 @@
 /**
- * `npm run bench`: the speed of High Score's networks on TF.js wasm (1 thread), side by side with the
- * same networks in PyTorch on the CPU (2 threads; bench/torch_ref.py) where PyTorch is installed.
+ * `npm run bench`: the speed of High Score's networks on TF.js wasm, on 1 thread and data parallel on
+ * min(2, cores) threads (server/engine/parallel), side by side with the same networks in PyTorch on the
+ * CPU (2 threads; bench/torch_ref.py) where PyTorch is installed, measured in the same run.
  *
  * For each model (the reference U-Net of RECIPES.md, the default MNIST preset, the 2D toy MLP):
  *  - DSM training steps/s: per-example sigma from the ladder, Adam, global-norm gradient clipping (as
  *    the engine's training does, without its EMA and guards), warm-up steps excluded;
  *  - sampling evaluations/s: one Langevin step x + alpha * net(x)/sigma + sqrt(2 alpha) z;
- *  - peak RSS.
- * Each model and side runs in its own child process (this script with `--child`, or the Python
- * script), one after the other, so peak RSS is per model and the sides never compete for the cores.
+ *  - peak RSS;
+ *  - for the default image preset, one full MNIST sampling run (64 samples, the engine's schedule:
+ *    L x T + 1 evaluations) with the engine's sampler, and the same loop in PyTorch.
+ * Then the product figures (bench/extras.ts): peak RSS of the engine's train() on MNIST with the
+ * default preset, the backend's ready time and its request latency while a training job runs, and the
+ * extension module's load time.
+ * Each model, thread count and side runs in its own child process (this script with `--child`, or the
+ * Python script), one after the other, so peak RSS is per run and the sides never compete for the cores.
  *
- * Flags: --quick (smoke test, about a minute), --only NAME[,NAME] (reference, small, mlp),
- * --json (a JSON document on stdout instead of the table), --no-torch, --torch-threads N (default 2).
+ * Flags: --quick (smoke test, about two minutes), --only NAME[,NAME] (reference, small, mlp),
+ * --json (a JSON document on stdout instead of the table), --no-torch, --torch-threads N (default 2),
+ * --threads N (tfjs threads besides 1), --no-extras.
  * HS_BENCH_PYTHON: the Python with torch (default /usr/bin/python3, else python3).
  */
 import * as tf from '@tensorflow/tfjs';

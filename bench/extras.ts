@@ -19,6 +19,7 @@ import { selectBackend } from '../server/engine/backend';
 import { loadDataset } from '../server/engine/datasets';
 import { train } from '../server/engine/train';
 import { DEFAULT_IMAGE_PRESET, getPreset } from '../server/engine/network';
+import { defaultWorkers } from '../server/engine/parallel';
 
 export interface Stats {
   min: number;
@@ -63,7 +64,7 @@ export async function extraMain(kind: string, json: string): Promise<void> {
   try {
     const res = await train({
       runDir: path.join(dir, 'run'), dataset: ds, backend: 'wasm', steps, logEvery: Math.max(1, Math.floor(steps / 3)),
-      checkpointEvery: steps, previewCount: 16, onProgress: (m) => { rate = m.stepsPerSec; },
+      checkpointEvery: steps, previewCount: 16, workers: defaultWorkers('image'), onProgress: (m) => { rate = m.stepsPerSec; },
     });
     const out: TrainRssResult = {
       preset: DEFAULT_IMAGE_PRESET, batch: getPreset(DEFAULT_IMAGE_PRESET).batch, steps: res.step, threads: res.threads,

@@ -36,6 +36,8 @@ export class Backend implements vscode.Disposable {
     private readonly extensionPath: string,
     private readonly output: vscode.LogOutputChannel,
     private readonly settings: () => Settings,
+    /** Where "Install Native Backend" puts tfjs-node(-gpu); the engine also looks there. */
+    private readonly nativePath?: string,
   ) {}
 
   serverState(): P.ServerState {
@@ -123,7 +125,10 @@ export class Backend implements vscode.Disposable {
   private async startClient(): Promise<void> {
     const s = this.settings();
     const serverModule = path.join(this.extensionPath, 'dist', 'server.js');
-    const env = { ...process.env, ...(s.backend === 'auto' ? {} : { HIGHSCORE_BACKEND: s.backend }) };
+    const env = {
+      ...process.env, ...(s.backend === 'auto' ? {} : { HIGHSCORE_BACKEND: s.backend }),
+      ...(this.nativePath ? { HIGHSCORE_NATIVE_PATH: this.nativePath } : {}),
+    };
     const serverOptions: ServerOptions = {
       run: { module: serverModule, transport: TransportKind.stdio, options: { env } },
       debug: { module: serverModule, transport: TransportKind.stdio, options: { env, execArgv: ['--inspect=6019'] } },

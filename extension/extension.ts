@@ -16,6 +16,7 @@ import { RunsView } from './runsView';
 import { readSettings, resolveRunsFolder, type Settings } from './settings';
 import { StatusBar } from './statusBar';
 import { registerPreviews } from './previews';
+import { nativeBackendPath, registerNativeBackendCommand } from './nativeBackend';
 
 let backend: Backend | undefined;
 
@@ -24,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): HighScoreApi {
   context.subscriptions.push(output);
 
   let settings: Settings = loadSettings(output);
-  backend = new Backend(context.extensionPath, output, () => settings);
+  backend = new Backend(context.extensionPath, output, () => settings, nativeBackendPath(context));
   const be = backend;
   const runs = new RunsView(be, output);
   const dashboard = new Dashboard(context.extensionUri, be, (action, runDir) => {
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): HighScoreApi {
   const assignment = registerAssignment(context, be, output);
   context.subscriptions.push(runs, dashboard, new StatusBar(be), ...assignment.disposables,
     ...registerCommands({ backend: be, dashboard, runs, output, settings: () => settings, assignment: assignment.api }));
+  context.subscriptions.push(registerNativeBackendCommand(context, output));
   context.subscriptions.push(...registerPreviews({ context, backend: be, output, dashboard, assignment: assignment.api }));
 
   // Tell the user how jobs they started ended, with the next step one click away.

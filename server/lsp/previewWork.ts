@@ -50,7 +50,8 @@ const datasets = new Lru<Dataset>(3);
 export function runModel(runDir: string): Promise<RunModel> {
   const latest = readCheckpoints(runDir).latest;
   if (!latest) throw new Error(`${runDir} has no checkpoint yet: train it first (previews sample from the latest checkpoint).`);
-  return models.get(`${path.resolve(runDir)}|${latest}`, () => loadRunModel(runDir));
+  // One thread: a cached preview model keeps no idle helper threads alive.
+  return models.get(`${path.resolve(runDir)}|${latest}`, () => loadRunModel(runDir, { workers: 1 }));
 }
 
 export function dataset(spec: string): Promise<Dataset> {

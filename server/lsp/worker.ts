@@ -77,6 +77,7 @@ async function runTraining(j: TrainJob): Promise<void> {
     ...(j.checkpointEvery !== undefined ? { checkpointEvery: j.checkpointEvery } : {}), ...(j.logEvery !== undefined ? { logEvery: j.logEvery } : {}),
     schedule: scheduleOptions(j.schedule),
     ...(implementation ? { implementation } : {}),
+    onInfo: (m) => log(m),
     onEvent: (e) => {
       markStarted();
       // Checkpoints and preview samples have their own messages; the rest is worth a line in the log.

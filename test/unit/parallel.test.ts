@@ -7,6 +7,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../server/engine/backend';
@@ -96,6 +97,7 @@ test('the helper script is found and the default thread count follows the worklo
     delete process.env.HIGHSCORE_WORKERS;
     assert.ok(defaultWorkers('image') >= 1 && defaultWorkers('image') <= 2);
     assert.equal(defaultWorkers('points'), 1);
+    assert.equal(defaultWorkers('image'), Math.min(2, os.availableParallelism()));
     assert.equal(defaultWorkers('image', 3), 3);
     process.env.HIGHSCORE_WORKERS = '1';
     assert.equal(defaultWorkers('image'), 1);
