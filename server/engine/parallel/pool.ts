@@ -258,12 +258,7 @@ export class ParallelPool {
     const K = this.chunkCount(B);
     const waits = this.dispatch((id) => ({ type: 'train', id, B, K }));
     // The coordinator takes chunks too, meanwhile.
-    let taken = 0;
-    for (;;) {
-      const k = Atomics.add(this.counter, 0, 1);
-      if (k >= K) break;
-      taken++;
-      const [b0, b1] = chunkBounds(B, K, k);
+    const taken = await this.takeChunks(B, K, async (k, b0, b1) => {
       const n = b1 - b0;
       const { value, grads, perEx } = tf.tidy(() => {
         const xs = tf.tensor(x.subarray(b0 * D, b1 * D), [n, ...this.shape]);
@@ -284,7 +279,7 @@ export class ParallelPool {
       }
       this.perEx.set((await perEx.data()) as Float32Array, b0);
       tf.dispose([value, perEx, ...Object.values(grads)]);
-    }
+    });
     await this.wait(waits, taken);
     // The chunks' gradients, summed in chunk order (the same sum whichever thread computed each).
     const P = this.P;
@@ -294,6 +289,17 @@ export class ParallelPool {
       for (let i = 0; i < P; i++) grad[i]! += slot[i]!;
     }
     return this.perEx.slice(0, B);
+  }
+
+  /** Claims chunks from the shared counter (as the helpers do) and works them here; returns how many. */
+  private async takeChunks(B: number, K: number, work: (k: number, b0: number, b1: number) => Promise<void>): Promise<number> {
+    let taken = 0;
+    for (let k = Atomics.add(this.counter, 0, 1); k < K; k = Atomics.add(this.counter, 0, 1)) {
+      taken++;
+      const [b0, b1] = chunkBounds(B, K, k);
+      await work(k, b0, b1);
+    }
+    return taken;
   }
 
   /** net(x) for a batch [B, ...shape] (sigma per example), the shares computed in parallel. */
@@ -306,16 +312,11 @@ export class ParallelPool {
     this.sig.set(sig);
     const K = this.chunkCount(B);
     const waits = this.dispatch((id) => ({ type: 'eval', id, B, K }));
-    let taken = 0;
-    for (;;) {
-      const k = Atomics.add(this.counter, 0, 1);
-      if (k >= K) break;
-      taken++;
-      const [b0, b1] = chunkBounds(B, K, k);
+    const taken = await this.takeChunks(B, K, async (_k, b0, b1) => {
       const y = tf.tidy(() => model.output(tf.tensor(x.subarray(b0 * D, b1 * D), [b1 - b0, ...this.shape]), tf.tensor1d(sig.subarray(b0, b1))));
       this.out.set((await y.data()) as Float32Array, b0 * D);
       y.dispose();
-    }
+    });
     await this.wait(waits, taken);
     return this.out.slice(0, B * D);
   }
