@@ -52,6 +52,8 @@ interface MeasureConfig {
   /** Global gradient-norm clip. */
   clip: number;
   threads: number;
+  /** tfjs only: the backend (default wasm; webgpu with --webgpu, always 1 thread). */
+  backend?: 'wasm' | 'webgpu';
   warmup: number;
   repeats: number;
   /** Each repeat runs about this long (its step count is set from the last warm-up step's time). */
@@ -91,6 +93,8 @@ interface SideResult {
   finalLoss: number;
   // tfjs only
   backend?: string;
+  /** selectBackend's one line (for webgpu: the adapter). */
+  backendReason?: string;
   simd?: boolean;
   tfjsVersion?: string;
   wasmVersion?: string;
@@ -191,7 +195,7 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   // tfjs's own wasm threads stay off (RECIPES.md); cfg.threads is the data-parallel thread count (parallel/pool.ts).
   wasm.setThreadsCount(1);
-  const backend = await selectBackend('wasm');
+  const backend = await selectBackend(cfg.backend ?? 'wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const baseTensors = tf.memory().numTensors;
 
@@ -356,7 +360,7 @@ async function measureTfjs(cfg: MeasureConfig): Promise<SideResult> {
     train: stats(trainRates), sample: stats(evalRates),
     // maxRSS is in KB.
     peakRssMB: process.resourceUsage().maxRSS / 1024,
-    finalLoss: lossValue, backend: backend.name, simd, tfjsVersion: tf.version.tfjs, wasmVersion: wasm.version_wasm,
+    finalLoss: lossValue, backend: backend.name, backendReason: backend.reason, simd, tfjsVersion: tf.version.tfjs, wasmVersion: wasm.version_wasm,
     leakedTensors: tf.memory().numTensors - baseTensors,
     ...(pool ? { helperTensors: [...pool.helperTensors] } : {}),
     ...(fullSampling ? { fullSampling } : {}),
@@ -383,10 +387,12 @@ interface Args {
   threads: number;
   extras: boolean;
   extra: [string, string] | undefined;
+  /** Also measure tfjs on WebGPU (Dawn), where the webgpu packages and an adapter are present. */
+  webgpu: boolean;
   help: boolean;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [--no-torch] [--torch-threads N] [--threads N] [--no-extras]
+const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [--no-torch] [--torch-threads N] [--threads N] [--webgpu] [--no-extras]
   --quick      a smoke test: few steps, 1 repeat (about a minute)
   --only NAME  measure only these models (reference, ${DEFAULT_IMAGE_PRESET}, ${DEFAULT_POINTS_PRESET}); repeatable or comma-separated
   --json       print one JSON document on stdout instead of the table
@@ -394,6 +400,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--only NAME[,NAME]] [--json] [
   --torch-threads N
                PyTorch's thread count (default ${DEFAULT_TORCH_THREADS})
   --threads N  tfjs data-parallel threads measured besides 1 (default ${defaultWorkers('image')}: min(2, cores) or HIGHSCORE_WORKERS)
+  --webgpu     also measure tfjs on WebGPU through Dawn (1 thread; needs the webgpu packages and a GPU adapter)
   --no-extras  skip the product figures (training RSS, backend ready time and latency, extension load)
 The PyTorch side runs bench/torch_ref.py with /usr/bin/python3 (else python3), or only HS_BENCH_PYTHON when set.`;
 
@@ -402,7 +409,7 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     quick: false, json: false, torch: true, only: undefined, child: undefined, torchThreads: DEFAULT_TORCH_THREADS,
-    threads: defaultWorkers('image'), extras: true, extra: undefined, help: false,
+    threads: defaultWorkers('image'), extras: true, extra: undefined, webgpu: false, help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -419,6 +426,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--child') a.child = value();
     else if (arg === '--extra') a.extra = [value(), value()];
     else if (arg === '--no-extras') a.extras = false;
+    else if (arg === '--webgpu') a.webgpu = true;
     else if (arg === '--threads') {
       const v = value();
       a.threads = Number(v);
@@ -612,6 +620,12 @@ async function main(): Promise<number> {
       const tfjsCfg: MeasureConfig = { ...c.config, threads: t, ...(full && top ? { fullSampling: full } : {}) };
       tfjs.push(runChild(`${c.name} on tfjs wasm, ${t} thread${t === 1 ? '' : 's'}`, process.execPath, [__filename, '--child', JSON.stringify(tfjsCfg)], settings.childTimeoutMs, root));
     }
+    // The ratios stay wasm's (the default); WebGPU gets its own rows.
+    const best = tfjs[tfjs.length - 1]!;
+    if (args.webgpu) {
+      const gpuCfg: MeasureConfig = { ...c.config, threads: 1, backend: 'webgpu' };
+      tfjs.push(runChild(`${c.name} on tfjs webgpu`, process.execPath, [__filename, '--child', JSON.stringify(gpuCfg)], settings.childTimeoutMs, root));
+    }
     let torchRes: SideResult | null = null;
     if (torch) {
       const torchCfg: MeasureConfig = { ...c.config, threads: args.torchThreads, ...(full ? { fullSampling: full } : {}) };
@@ -622,7 +636,6 @@ async function main(): Promise<number> {
           'bench/torch_ref.py no longer builds the network that server/engine/network.ts builds; the comparison would be meaningless.');
       }
     }
-    const best = tfjs[tfjs.length - 1]!;
     reports.push({
       name: c.name, preset: c.preset, isDefault: c.isDefault, batch: c.config.batch, config: c.config, tfjs: best, tfjsByThreads: tfjs, torch: torchRes,
       ratios: torchRes ? {
@@ -684,17 +697,20 @@ async function main(): Promise<number> {
     `SIMD ${machine.simd ? 'on' : 'off'}), ${torch ? `PyTorch ${torch.version} (Python ${machine.python ?? '?'})` : 'no PyTorch'}, ` +
     `load average ${load.toFixed(2)} at start, ${machine.loadAverageAtEnd.toFixed(2)} at end`);
   if (!torch) out.push(torchLine);
+  const gpu = reports.flatMap((r) => r.tfjsByThreads).find((t) => t.backend === 'webgpu');
+  if (gpu) out.push(`webgpu: ${gpu.backendReason ?? '?'}`);
   out.push('');
   const rows: string[][] = [['figure', 'tfjs min / median / max', 'torch min / median / max', 'tfjs/torch']];
   const th = (t: number) => `${t} thread${t === 1 ? '' : 's'}`;
+  const side = (t: SideResult) => (t.backend === 'webgpu' ? 'tfjs webgpu' : `tfjs ${th(t.threads)}`);
   for (const r of reports) {
     const params = `${r.tfjs.params.toLocaleString('en-US')} params tfjs${r.torch ? `, ${r.torch.params.toLocaleString('en-US')} torch` : ''}`;
     const what = r.config.shape.length === 3 ? `U-Net ${r.config.shape.join('x')}` : `MLP [x, log sigma], ${r.config.shape[0]}D`;
     rows.push([`${r.name}${r.isDefault && r.config.shape.length === 3 ? ' (default MNIST preset)' : ''}: ${what}, batch ${r.batch}, ${params}`]);
     const ratio = (a: number, b: number | undefined) => (b ? fmt(a / b) : '-');
-    for (const t of r.tfjsByThreads) rows.push([`  train steps/s, tfjs ${th(t.threads)}`, fmtStats(t.train), r.torch ? fmtStats(r.torch.train) : '-', ratio(t.train.median, r.torch?.train.median)]);
-    for (const t of r.tfjsByThreads) rows.push([`  sampling evals/s (one Langevin step), tfjs ${th(t.threads)}`, fmtStats(t.sample), r.torch ? fmtStats(r.torch.sample) : '-', ratio(t.sample.median, r.torch?.sample.median)]);
-    for (const t of r.tfjsByThreads) rows.push([`  peak RSS (MB), tfjs ${th(t.threads)}`, fmt(t.peakRssMB), r.torch ? fmt(r.torch.peakRssMB) : '-', ratio(t.peakRssMB, r.torch?.peakRssMB)]);
+    for (const t of r.tfjsByThreads) rows.push([`  train steps/s, ${side(t)}`, fmtStats(t.train), r.torch ? fmtStats(r.torch.train) : '-', ratio(t.train.median, r.torch?.train.median)]);
+    for (const t of r.tfjsByThreads) rows.push([`  sampling evals/s (one Langevin step), ${side(t)}`, fmtStats(t.sample), r.torch ? fmtStats(r.torch.sample) : '-', ratio(t.sample.median, r.torch?.sample.median)]);
+    for (const t of r.tfjsByThreads) rows.push([`  peak RSS (MB), ${side(t)}`, fmt(t.peakRssMB), r.torch ? fmt(r.torch.peakRssMB) : '-', ratio(t.peakRssMB, r.torch?.peakRssMB)]);
   }
   out.push(table(rows));
   out.push('');

@@ -264,8 +264,11 @@ async function createAssignmentWorkspace(context: vscode.ExtensionContext, outpu
   const inWorkspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target));
   if (arg?.open !== false) {
     if (inWorkspace) {
-      await vscode.window.showTextDocument(vscode.Uri.file(path.join(target, 'scoreModel.ts')), { preview: false });
+      const module = vscode.Uri.file(path.join(target, 'scoreModel.ts'));
+      const editor = await vscode.window.showTextDocument(module, { preview: false });
       await vscode.commands.executeCommand('markdown.showPreviewToSide', vscode.Uri.file(path.join(target, 'GUIDE.md')));
+      // The guide opens beside the module; the keyboard goes back to the module, where the work is.
+      await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
     } else {
       const choice = await vscode.window.showInformationMessage(`High Score: the assignment is in ${target}. Open it?`, 'Open Folder');
       if (choice) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target));

@@ -1,7 +1,8 @@
 /**
  * "High Score: Install native backend" (command `highscore.installNativeBackend`): installs
- * @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (NVIDIA, CUDA 11.2 + cuDNN 8.1) with npm
- * into the extension's global storage folder, streaming npm's output to the log, with progress and
+ * @tensorflow/tfjs-node (CPU), @tensorflow/tfjs-node-gpu (NVIDIA, CUDA 11.2 + cuDNN 8.1) or WebGPU
+ * (Dawn for Node with @tensorflow/tfjs-backend-webgpu: any GPU driver, experimental) with npm into
+ * the extension's global storage folder, streaming npm's output to the log, with progress and
  * Cancel. The backend finds packages there through HIGHSCORE_NATIVE_PATH (server/engine/backend.ts);
  * after a restart of the backend, `auto` picks native TensorFlow. A failed install is explained in
  * plain words, leaves nothing half-installed behind, and the WebAssembly backend keeps working.
@@ -20,7 +21,16 @@ export const INSTALL_NATIVE_TITLE = 'Install Native Backend';
 export const NATIVE_TFJS_VERSION = '4.22.0';
 export const RESTART_COMMAND = 'highscore.restartServer';
 
-export type NativePackage = '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu';
+export type NativePackage = '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu' | 'webgpu';
+/** Dawn for Node: the version whose prebuilt binaries the engine was checked with. */
+export const DAWN_VERSION = '0.6.2';
+
+/** The npm packages a choice installs (WebGPU needs Dawn and TF.js's WebGPU backend). */
+export function npmPackages(pkg: NativePackage): { name: string; version: string }[] {
+  return pkg === 'webgpu'
+    ? [{ name: 'webgpu', version: DAWN_VERSION }, { name: '@tensorflow/tfjs-backend-webgpu', version: NATIVE_TFJS_VERSION }]
+    : [{ name: pkg, version: NATIVE_TFJS_VERSION }];
+}
 
 /** Where the packages go (and what the backend's HIGHSCORE_NATIVE_PATH must name): the global storage folder. */
 export function nativeBackendPath(context: Pick<vscode.ExtensionContext, 'globalStorageUri'>): string {
@@ -32,7 +42,7 @@ export function npmCommand(platform = process.platform): string {
 }
 
 export function npmInstallArgs(pkg: NativePackage, prefix: string): string[] {
-  return ['install', `${pkg}@${NATIVE_TFJS_VERSION}`, '--prefix', prefix, '--no-audit', '--no-fund', '--no-update-notifier'];
+  return ['install', ...npmPackages(pkg).map((p) => `${p.name}@${p.version}`), '--prefix', prefix, '--no-audit', '--no-fund', '--no-update-notifier'];
 }
 
 export interface InstallOutcome {
@@ -54,6 +64,7 @@ export function explainInstallFailure(pkg: NativePackage, o: InstallOutcome): st
       'install Node.js from nodejs.org, restart VS Code, and try again.';
   }
   if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|getaddrinfo|network (is )?unreachable|socket hang up|request to https?:\/\/\S+ failed/i.test(out)) {
+    if (pkg === 'webgpu') return 'No network connection: webgpu (Dawn for Node, about 30 MB with its prebuilt binaries) and @tensorflow/tfjs-backend-webgpu come from the npm registry. Connect to the internet (or set npm\'s proxy) and try again.';
     return `No network connection: ${pkg} is downloaded from the npm registry, and its install script then downloads ` +
       "libtensorflow (about 100-400 MB) from Google's storage (storage.googleapis.com). Connect to the internet (or set npm's proxy) and try again.";
   }
@@ -67,13 +78,13 @@ export function explainInstallFailure(pkg: NativePackage, o: InstallOutcome): st
     return `${pkg} had no prebuilt binding for this system, and building one failed (it needs Python 3, make and a C++ compiler). ` +
       `Native TensorFlow supports 64-bit Linux, macOS (x64) and Windows${pkg.endsWith('-gpu') ? '; the GPU package needs Linux or Windows with CUDA 11.2 and cuDNN 8.1' : ''}.`;
   }
-  if (/ETARGET|E404|notarget/i.test(out)) return `npm could not find ${pkg}@${NATIVE_TFJS_VERSION} in its registry. Check npm's registry setting.`;
+  if (/ETARGET|E404|notarget/i.test(out)) return `npm could not find ${npmPackages(pkg).map((p) => `${p.name}@${p.version}`).join(' or ')} in its registry. Check npm's registry setting.`;
   return `npm exited with code ${o.code ?? '?'} while installing ${pkg}. The log (High Score: Show Log) has npm's output.`;
 }
 
 /** Removes a half-installed package, so the backend does not keep reporting a broken install. */
 export function removePartialInstall(prefix: string, pkg: NativePackage): void {
-  fs.rmSync(path.join(prefix, 'node_modules', ...pkg.split('/')), { recursive: true, force: true });
+  for (const p of npmPackages(pkg)) fs.rmSync(path.join(prefix, 'node_modules', ...p.name.split('/')), { recursive: true, force: true });
 }
 
 /** Runs npm with its output streamed line by line; resolves when it exits, is cancelled or fails to start. */
@@ -119,6 +130,8 @@ export function runNpmInstall(
 
 const GPU_DETAIL = 'NVIDIA GPU: needs CUDA 11.2 and cuDNN 8.1 installed (Linux or Windows, x64). Downloads about 400 MB.';
 const CPU_DETAIL = 'Native TensorFlow on the CPU (multi-threaded, AVX). Linux, macOS (x64) or Windows. Downloads about 100 MB.';
+const WEBGPU_DETAIL = 'Experimental: TF.js on WebGPU through Dawn, on any GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; no CUDA. ' +
+  'Used when the highscore.backend setting is webgpu. Downloads about 30 MB.';
 
 /**
  * Registers the command. `output` is the extension's log channel. On success the user is offered a
@@ -131,6 +144,7 @@ export function registerNativeBackendCommand(context: vscode.ExtensionContext, o
     const items: (vscode.QuickPickItem & { pkg: NativePackage })[] = [
       { label: '@tensorflow/tfjs-node', description: 'CPU', detail: CPU_DETAIL, pkg: '@tensorflow/tfjs-node' },
       { label: '@tensorflow/tfjs-node-gpu', description: 'NVIDIA GPU (CUDA 11.2 + cuDNN 8.1)', detail: GPU_DETAIL, pkg: '@tensorflow/tfjs-node-gpu' },
+      { label: 'WebGPU', description: 'any GPU (Dawn), experimental', detail: WEBGPU_DETAIL, pkg: 'webgpu' },
     ];
     const pick = await vs.window.showQuickPick(items, {
       title: 'High Score: Install Native Backend',
@@ -139,7 +153,7 @@ export function registerNativeBackendCommand(context: vscode.ExtensionContext, o
     });
     if (!pick) return;
     const prefix = nativeBackendPath(context);
-    output.info(`Installing ${pick.pkg}@${NATIVE_TFJS_VERSION} into ${prefix} (npm ${npmInstallArgs(pick.pkg, prefix).join(' ')})`);
+    output.info(`Installing ${npmPackages(pick.pkg).map((p) => `${p.name}@${p.version}`).join(' ')} into ${prefix} (npm ${npmInstallArgs(pick.pkg, prefix).join(' ')})`);
     const outcome = await vs.window.withProgress(
       { location: vs.ProgressLocation.Notification, title: `Installing ${pick.pkg}`, cancellable: true },
       (progress, token) => runNpmInstall(pick.pkg, prefix, (line) => {
@@ -149,6 +163,13 @@ export function registerNativeBackendCommand(context: vscode.ExtensionContext, o
     );
     if (outcome.ok) {
       output.info(`${pick.pkg} installed in ${prefix}.`);
+      if (pick.pkg === 'webgpu') {
+        const use = await vs.window.showInformationMessage(
+          'WebGPU is installed. High Score uses it when the highscore.backend setting is webgpu (auto keeps native TensorFlow or WebAssembly).', 'Use WebGPU');
+        // The settings change restarts the backend (extension.ts).
+        if (use === 'Use WebGPU') await vs.workspace.getConfiguration('highscore').update('backend', 'webgpu', vs.ConfigurationTarget.Global);
+        return;
+      }
       const choice = await vs.window.showInformationMessage(
         `${pick.pkg} is installed. Restart the backend to use it (High Score: Restart Backend); the Runs view's log then names the backend in use.`,
         'Restart Backend');

@@ -4,10 +4,9 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type * as P from '../protocol/protocol';
+import * as P from '../protocol/protocol';
 
 export const PRESETS = ['tiny', 'small', 'reference', 'mlp'] as const;
-const BACKENDS: readonly P.BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 export interface Settings {
   backend: P.BackendRequest;
@@ -39,7 +38,7 @@ export function readSettings(): { settings: Settings; problems: string[] } {
   const isStr = (v: unknown): v is string => typeof v === 'string';
   const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   const settings: Settings = {
-    backend: pick('backend', DEFAULTS.backend, (v): v is P.BackendRequest => BACKENDS.includes(v as P.BackendRequest), `one of ${BACKENDS.join(', ')}`),
+    backend: pick('backend', DEFAULTS.backend, (v): v is P.BackendRequest => P.BACKEND_REQUESTS.includes(v as P.BackendRequest), `one of ${P.BACKEND_REQUESTS.join(', ')}`),
     runsFolder: pick('runsFolder', DEFAULTS.runsFolder, (v): v is string => isStr(v) && v.trim() !== '', 'a folder path'),
     fashionMnist: pick('datasets.fashionMnist', '', isStr, 'a folder path'),
     cifar10: pick('datasets.cifar10', '', isStr, 'a folder path'),

@@ -104,7 +104,9 @@ export const ErrorCodes = {
 // ---------------------------------------------------------------------------------------------------
 
 /** Which compute backend to use; 'auto' takes native TensorFlow if installed, else wasm. */
-export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'webgpu' | 'cpu';
+/** Every backend a client may ask for (`webgpu` only when asked: `auto` never picks it). */
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'webgpu', 'cpu'];
 
 /** A run's state as written in its status.json. */
 export type RunState = 'running' | 'finished' | 'failed' | 'stopped';

@@ -2,7 +2,7 @@
 import type { parseArgs as ParseArgs } from 'util';
 import * as fs from 'fs';
 import * as path from 'path';
-import { selectBackend, type BackendReport, type BackendRequest } from '../engine/backend';
+import { BACKEND_REQUESTS, selectBackend, type BackendReport, type BackendRequest } from '../engine/backend';
 import { loadDataset, datasetSpecsHelp, exampleSize, type Dataset } from '../engine/datasets';
 import { scheduleForData } from '../engine/train';
 import { train } from '../engine/train';
@@ -29,7 +29,7 @@ Commands
       The noise schedule: sigma_1 from the data (technique 1), gamma and L from the overlap rule
       (technique 2), eps for T steps per level (technique 4).
   train --data SPEC --out RUNDIR [--steps N] [--batch B] [--preset NAME] [--seed S] [--lr X]
-        [--backend auto|wasm|cpu|tensorflow] [--checkpoint-every N] [--sample-every N] [--resume] [--json]
+        [--backend auto|wasm|webgpu|cpu|tensorflow] [--checkpoint-every N] [--sample-every N] [--resume] [--json]
         [--sigma-max S] [--sigma-min S] [--levels L] [--steps-per-level T]
       Trains a score model with denoising score matching; Ctrl-C stops after a checkpoint.
   sample --run RUNDIR --n N --out FILE [--seed S] [--steps-per-level T] [--no-denoise] [--json]
@@ -85,7 +85,7 @@ function num(flags: Flags, name: string, opts: { int?: boolean; min?: number; ma
 
 function backendRequest(flags: Flags): BackendRequest {
   const b = (str(flags, 'backend') ?? process.env.HIGHSCORE_BACKEND ?? 'auto') as BackendRequest;
-  if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(b)) throw new CliError(`--backend must be auto, wasm, cpu or tensorflow (got '${b}').`);
+  if (!BACKEND_REQUESTS.includes(b)) throw new CliError(`--backend must be one of ${BACKEND_REQUESTS.join(', ')} (got '${b}').`);
   return b;
 }
 
@@ -124,7 +124,7 @@ async function cmdSchedule(flags: Flags): Promise<number> {
   const sigmaMax = num(flags, 'sigma-max', { min: 0 });
   const levels = num(flags, 'levels', { int: true, min: 2 });
   const T = num(flags, 'steps-per-level', { int: true, min: 1 });
-  const s = scheduleForData(ds, {
+  const s = await scheduleForData(ds, {
     ...(sigmaMin !== undefined ? { sigmaMin } : {}), ...(sigmaMax !== undefined ? { sigmaMax } : {}),
     ...(levels !== undefined ? { levels } : {}), ...(T !== undefined ? { stepsPerLevel: T } : {}),
   });

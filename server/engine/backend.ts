@@ -4,15 +4,17 @@
  *  - `tensorflow`: @tensorflow/tfjs-node-gpu, else @tensorflow/tfjs-node, when the user installed one
  *    (optional, loaded dynamically: their install downloads libtensorflow, which cannot happen offline);
  *  - `wasm`: the default, with the two conv-gradient kernels registered (wasmConvGrads.ts);
+ *  - `webgpu`: @tensorflow/tfjs-backend-webgpu on Dawn for Node (the npm package `webgpu`), only when
+ *    asked for (never chosen by `auto`): any GPU with a Vulkan, Metal or D3D12 driver, no CUDA pin;
  *  - `cpu`: pure JS, only fast enough for the 2D toys.
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGradients } from './wasmConvGrads';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'wasm' | 'webgpu' | 'cpu';
 export type BackendRequest = BackendName | 'auto';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'webgpu', 'cpu'];
 
 export interface BackendReport {
   name: BackendName;
@@ -110,6 +112,67 @@ function tryNative(loader: ModuleLoader): { report?: BackendReport; problems: st
   return { problems };
 }
 
+const WEBGPU_PACKAGES = ['webgpu@0.6.2', '@tensorflow/tfjs-backend-webgpu@4.22.0'] as const;
+const INSTALL_WEBGPU =
+  `Install them with "High Score: Install Native Backend" (WebGPU) or \`npm install ${WEBGPU_PACKAGES.join(' ')}\` where High Score runs, ` +
+  'or choose the wasm backend (--backend wasm).';
+
+interface Dawn {
+  create(flags: string[]): { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> };
+  globals: Record<string, unknown>;
+}
+
+/** The adapter found by the first successful loadWebGpu (the backend stays registered for the process). */
+let webGpuAdapter: { adapter: string; software: boolean } | null = null;
+
+/**
+ * WebGPU in Node: Dawn's `navigator.gpu` and its constants made global (tfjs-backend-webgpu registers its
+ * backend on import only when navigator.gpu exists), then the backend package. Returns the adapter's name.
+ */
+async function loadWebGpu(loader: ModuleLoader): Promise<{ adapter: string; software: boolean }> {
+  if (webGpuAdapter && tf.findBackendFactory('webgpu')) return webGpuAdapter;
+  let dawn: Dawn | undefined;
+  try {
+    dawn = loader.load('webgpu') as Dawn | undefined;
+  } catch (err) {
+    throw new BackendError(`The webgpu package (Dawn for Node) is installed but failed to load: ${(err as Error).message.split('\n')[0]}. ${INSTALL_WEBGPU}`);
+  }
+  if (!dawn) throw new BackendError(`The webgpu backend needs the npm packages webgpu (Dawn for Node) and @tensorflow/tfjs-backend-webgpu. ${INSTALL_WEBGPU}`);
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new BackendError('WebGPU found no adapter: no GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver is visible to this process. ' +
+      'Install the GPU driver (on Linux its Vulkan ICD, e.g. mesa-vulkan-drivers or the NVIDIA driver), or use --backend wasm.');
+  }
+  Object.assign(globalThis, dawn.globals);
+  const g = globalThis as { navigator?: object };
+  if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  let mod: unknown;
+  // The package's own copy of tfjs-core (it shares this one's engine through globalThis) sets the
+  // platform again on load and warns about it: expected here, so that one line is dropped.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('Platform node has already been set')) warn(...args);
+  };
+  try {
+    mod = loader.load('@tensorflow/tfjs-backend-webgpu');
+  } catch (err) {
+    throw new BackendError(`@tensorflow/tfjs-backend-webgpu is installed but failed to load: ${(err as Error).message.split('\n')[0]}. ${INSTALL_WEBGPU}`);
+  } finally {
+    console.warn = warn;
+  }
+  if (mod === undefined) throw new BackendError(`The webgpu backend needs @tensorflow/tfjs-backend-webgpu next to the webgpu package. ${INSTALL_WEBGPU}`);
+  if (!tf.findBackendFactory('webgpu')) {
+    throw new BackendError(`@tensorflow/tfjs-backend-webgpu loaded but registered no 'webgpu' backend with this copy of @tensorflow/tfjs (${tf.version.tfjs}); ` +
+      `install the matching version, @tensorflow/tfjs-backend-webgpu@${tf.version.tfjs}.`);
+  }
+  const info = adapter.info ?? {};
+  const software = info.architecture === 'software' || /llvmpipe|swiftshader|lavapipe/i.test(info.description ?? '');
+  webGpuAdapter = { adapter: [info.description || info.vendor || 'unnamed adapter', info.architecture].filter(Boolean).join(', '), software };
+  return webGpuAdapter;
+}
+
 async function activate(name: BackendName): Promise<void> {
   let ok: boolean;
   try {
@@ -177,6 +240,12 @@ export async function selectBackend(
       return { name: 'cpu', package: '@tensorflow/tfjs', reason: `the wasm backend failed (${(err as Error).message}); pure-JS cpu is fast enough for 2D toys${nativeNote}` };
     }
     return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: `default: WebAssembly with SIMD and High Score's conv-gradient kernels${nativeNote}` };
+  }
+  if (request === 'webgpu') {
+    const { adapter, software } = await loadWebGpu(loader);
+    await activate('webgpu');
+    const note = software ? ': a software renderer, correct but far slower than wasm (for checking the path, not for training)' : '';
+    return { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', reason: `forced: WebGPU through Dawn on ${adapter}${note}` };
   }
   if (request === 'wasm') {
     loadWasm(loader);

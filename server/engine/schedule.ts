@@ -158,7 +158,7 @@ export function epsFromObjective(gamma: number, sigmaMin: number, T: number): nu
  * (default 10,000) it is the maximum over a seeded random subset of that size, as NCSNv2 does for
  * large sets. Computed in row blocks through the Gram matrix, |a-b|^2 = |a|^2 + |b|^2 - 2 a.b.
  */
-export function sigmaMaxFromData(data: Float32Array, n: number, D: number, opts: { subset?: number; seed?: number } = {}): number {
+export async function sigmaMaxFromData(data: Float32Array, n: number, D: number, opts: { subset?: number; seed?: number } = {}): Promise<number> {
   const subset = opts.subset ?? 10_000;
   let rows: Float32Array = data.subarray(0, n * D);
   let m = n;
@@ -184,7 +184,8 @@ export function sigmaMaxFromData(data: Float32Array, n: number, D: number, opts:
       const d2 = na.add(norms.reshape([1, m])).sub(tf.matMul(a, allT).mul(2));
       return d2.max();
     });
-    best = Math.max(best, d2max.dataSync()[0]!);
+    // An asynchronous read: WebGPU in Node cannot read a tensor back synchronously.
+    best = Math.max(best, (await d2max.data())[0]!);
     d2max.dispose();
   }
   tf.dispose([all, allT, norms]);

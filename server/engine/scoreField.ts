@@ -43,10 +43,14 @@ export function dataBounds(points: Float32Array | number[], margin = 0.15): Boun
 }
 
 /** s(x, sigma) at every point, in one batched evaluation. */
-export function learnedScore(model: ScoreFunction, points: Float32Array, sigma: number): Float32Array {
+export async function learnedScore(model: ScoreFunction, points: Float32Array, sigma: number): Promise<Float32Array> {
   const n = points.length >> 1;
-  const out = tf.tidy(() => model.score(tf.tensor2d(points, [n, 2]), sigma).dataSync() as Float32Array);
-  return Float32Array.from(out);
+  const out = tf.tidy(() => model.score(tf.tensor2d(points, [n, 2]), sigma));
+  try {
+    return Float32Array.from(await out.data()); // asynchronous: WebGPU in Node has no synchronous read
+  } finally {
+    out.dispose();
+  }
 }
 
 /** Mean over the points of the Euclidean norm of a - b (b absent: of a). */
@@ -72,9 +76,9 @@ export interface ScoreFieldValues {
 }
 
 /** The learned (and, for analytic toys, the true) score on an n x n grid over `bounds` at `sigma`. */
-export function scoreField(model: ScoreFunction, sigma: number, bounds: Bounds, n: number, toy?: ToyDistribution): ScoreFieldValues {
+export async function scoreField(model: ScoreFunction, sigma: number, bounds: Bounds, n: number, toy?: ToyDistribution): Promise<ScoreFieldValues> {
   const points = gridPoints(bounds, n);
-  const learned = learnedScore(model, points, sigma);
+  const learned = await learnedScore(model, points, sigma);
   if (!toy?.score) return { points, learned };
   const exact = toy.score(points, sigma);
   return { points, learned, true: exact, meanError: meanVectorNorm(learned, exact), meanTrueNorm: meanVectorNorm(exact) };

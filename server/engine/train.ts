@@ -101,13 +101,13 @@ export function defaultStepsPerLevel(kind: Dataset['kind']): number {
 }
 
 /** The run's schedule: technique 1 on the data for sigma_1, then techniques 2 and 4. */
-export function scheduleForData(dataset: Dataset, opts: ScheduleOptions = {}, seed = 0): NoiseSchedule {
+export async function scheduleForData(dataset: Dataset, opts: ScheduleOptions = {}, seed = 0): Promise<NoiseSchedule> {
   const D = exampleSize(dataset.shape);
   const T = opts.stepsPerLevel ?? defaultStepsPerLevel(dataset.kind);
   const ladder = opts.sigmas || opts.levels !== undefined ? undefined : dataset.toy?.ladder;
   if (ladder) opts = { sigmaMin: ladder.sigmaMin, levels: ladder.levels, ...opts };
   if (opts.sigmas) return makeSchedule(D, { ...opts, stepsPerLevel: T });
-  const sigmaMax = opts.sigmaMax ?? sigmaMaxFromData(dataset.data, dataset.size, D, { seed });
+  const sigmaMax = opts.sigmaMax ?? await sigmaMaxFromData(dataset.data, dataset.size, D, { seed });
   const schedule = makeSchedule(D, { ...opts, sigmaMax, stepsPerLevel: T });
   if (opts.sigmaMax === undefined) schedule.diagnostics.sources.sigmaMax = 'data';
   if (ladder) schedule.diagnostics.sources.levels = 'dataset-default';
@@ -136,13 +136,13 @@ function validateNumbers(o: TrainOptions): void {
   if (o.gradClip !== undefined && !(o.gradClip > 0)) throw new TrainingError(`The gradient clip must be positive (got ${o.gradClip}).`);
 }
 
-function newConfig(o: TrainOptions): TrainConfig {
+async function newConfig(o: TrainOptions): Promise<TrainConfig> {
   const ds = o.dataset;
   const presetName = o.preset ?? (ds.kind === 'points' ? DEFAULT_POINTS_PRESET : DEFAULT_IMAGE_PRESET);
   const preset = getPreset(presetName);
   const seed = o.seed ?? 0;
   const steps = o.steps ?? 2000;
-  let schedule = scheduleForData(ds, o.schedule, seed);
+  let schedule = await scheduleForData(ds, o.schedule, seed);
   const impl = o.implementation;
   if (impl) {
     // The implementation's ladder between the same ends; eps re-derived for it (technique 4).
@@ -244,7 +244,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (fs.existsSync(path.join(runDir, 'config.json')) || listCheckpoints(runDir).length) {
       throw new TrainingError(`${runDir} already holds a run. Resume it (highscore train --resume --out ${runDir}) or choose another --out folder; nothing was overwritten.`);
     }
-    cfg = newConfig(o);
+    cfg = await newConfig(o);
   }
   const D = exampleSize(cfg.dataShape);
   if (exampleSize(o.dataset.shape) !== D) throw new TrainingError(`The data shape [${o.dataset.shape}] does not match the run's [${cfg.dataShape}].`);
@@ -337,7 +337,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         return l.mean() as tf.Scalar;
       }, vars);
       const list = vars.map((v) => grads[v.name]!);
-      const norm = tf.sqrt(tf.addN(list.map((g) => g.square().sum())));
+      // Summed pairwise, not with tf.addN: WebGPU's AddN binds every input at once, and a network has more
+      // weight tensors than a shader stage may bind (8 by default).
+      const norm = tf.sqrt(list.map((g) => g.square().sum()).reduce((a, b) => a.add(b)));
       const scale = tf.minimum(1, tf.div(cfg.gradClip, norm.add(1e-12)));
       const clipped: tf.NamedTensorMap = {};
       for (const v of vars) clipped[v.name] = grads[v.name]!.mul(scale);

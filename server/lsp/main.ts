@@ -17,8 +17,6 @@ import { registerAssignment } from './assignment';
 
 const connection = createConnection(ProposedFeatures.all);
 
-const BACKENDS: readonly P.BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
-
 /** The workspace folder from `initialize` (a file: URI), else the working directory. */
 function workspaceRoot(params: InitializeParams): string {
   const uri = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
@@ -31,7 +29,7 @@ function workspaceRoot(params: InitializeParams): string {
 }
 
 function backendFrom(value: unknown): P.BackendRequest | undefined {
-  return BACKENDS.find((b) => b === value);
+  return P.BACKEND_REQUESTS.find((b) => b === value);
 }
 
 let settings: ServerSettings = {

@@ -6,7 +6,7 @@ import type {
   BackendRequest, CancelJobParams, ComputeScheduleParams, DescribeCheckpointParams, FloatValues, InpaintParams, ListRunsParams,
   MaskPreset, ResumeTrainingParams, RunHistoryParams, SampleParams, ScheduleSettings, StartTrainingParams, StopTrainingParams, VaryParams,
 } from '../../protocol/protocol';
-import { MASK_PRESETS } from '../../protocol/protocol';
+import { BACKEND_REQUESTS, MASK_PRESETS } from '../../protocol/protocol';
 
 export class ParamsError extends Error {
   constructor(message: string) {
@@ -16,8 +16,6 @@ export class ParamsError extends Error {
 }
 
 type Obj = Record<string, unknown>;
-
-const BACKENDS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 /** A reader of one request's params that names the request in its messages. */
 export class Reader {
@@ -76,7 +74,7 @@ export class Reader {
   optBackend(): BackendRequest | undefined {
     const v = this.o.backend;
     if (v === undefined) return undefined;
-    if (!BACKENDS.includes(v as BackendRequest)) this.fail('backend', `one of ${BACKENDS.join(', ')}`, v);
+    if (!BACKEND_REQUESTS.includes(v as BackendRequest)) this.fail('backend', `one of ${BACKEND_REQUESTS.join(', ')}`, v);
     return v as BackendRequest;
   }
 

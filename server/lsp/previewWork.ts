@@ -73,7 +73,7 @@ export async function computeScoreField(p: ScoreFieldParams): Promise<ScoreField
   const bounds: Bounds = p.bounds ?? dataBounds(data);
   const grid = p.grid ?? 21;
   const sigma = sigmas[p.level - 1]!;
-  const f = scoreField(rm.model, sigma, bounds, grid, ds.toy);
+  const f = await scoreField(rm.model, sigma, bounds, grid, ds.toy);
   return {
     runDir: p.runDir, checkpoint: path.basename(rm.checkpointDir), step: rm.state.step, dataSpec: rm.state.dataSpec,
     level: p.level, levels: sigmas.length, sigma, grid, bounds,

@@ -36,7 +36,7 @@ function post(m: WorkerMessage): void {
 const log = (message: string, level: 'info' | 'warning' | 'error' = 'info') => post({ type: 'log', level, message });
 
 /** The protocol's schedule is the engine's, redeclared: this assignment fails to compile if they drift apart. */
-const asProtocolSchedule = (s: ReturnType<typeof scheduleForData>): NoiseSchedule => s;
+const asProtocolSchedule = (s: Awaited<ReturnType<typeof scheduleForData>>): NoiseSchedule => s;
 
 /** Only the settings that are set (the engine tells absent from undefined in places). */
 function scheduleOptions(s: ScheduleSettings | undefined): ScheduleSettings {
@@ -224,7 +224,7 @@ async function runSchedule(j: ScheduleJob): Promise<void> {
   const ds = await loadDataset(j.data);
   await startBackend(ds.kind);
   post({ type: 'started' });
-  const schedule = asProtocolSchedule(scheduleForData(ds, scheduleOptions(j)));
+  const schedule = asProtocolSchedule(await scheduleForData(ds, scheduleOptions(j)));
   const result: ComputeScheduleResult = { data: j.data, name: ds.name, kind: ds.kind, shape: ds.shape, size: ds.size, schedule };
   post({ type: 'result', state: 'finished', message: `Schedule for ${j.data}: L = ${schedule.sigmas.length}.`, result });
 }

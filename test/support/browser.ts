@@ -74,8 +74,23 @@ async function typeAndAccept(page: Page, text: string, label: string, timeoutMs:
  * commands only once the extension host has scanned it, hence the retyping in typeAndAccept.
  */
 export async function runCommand(page: Page, title: string, timeoutMs = 60_000): Promise<void> {
-  if (!(await page.locator('.quick-input-widget input').isVisible())) await page.keyboard.press('F1');
+  await openPalette(page);
   await typeAndAccept(page, `>${title}`, title, timeoutMs);
+}
+
+/**
+ * Opens the command palette with F1. A webview (the markdown preview, our panels) that holds the
+ * focus can keep the key to itself, so the focus is taken out of any iframe first and F1 is pressed
+ * again until the palette shows.
+ */
+export async function openPalette(page: Page, attempts = 5): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  for (let i = 0; !(await input.isVisible()); i++) {
+    if (i === attempts) throw new Error(`the command palette did not open after ${attempts} presses of F1`);
+    await page.evaluate("document.activeElement?.tagName === 'IFRAME' && document.activeElement.blur()");
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
+  }
 }
 
 /** Picks the row labelled `label` in the open quick pick (typing the label filters the list to it). */

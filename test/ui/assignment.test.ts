@@ -7,36 +7,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { REPO, startCodeServer, extensionFolderName, type CodeServer } from '../support/codeServer';
-import { openBrowser, openWorkbench, runCommand, acceptInput, type Browser } from '../support/browser';
+import { runCommand, acceptInput } from '../support/browser';
+import { openWorkbenchSession, type WorkbenchSession } from '../support/workbench';
 
-const SHOTS = path.join(REPO, 'test-artifacts', 'ui');
-let server: CodeServer;
-let browser: Browser;
+let session: WorkbenchSession | undefined;
 let page: Page;
 let workspace: string;
-
-async function shot(name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => session!.shot(name);
 
 before(async () => {
-  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-ui-asg-'));
-  server = await startCodeServer({ link: { [extensionFolderName()]: REPO } });
-  browser = await openBrowser();
-  page = browser.page;
-  await openWorkbench(page, server.workbenchUrl(workspace));
+  session = await openWorkbenchSession({ workspacePrefix: 'hs-ui-asg-', shotPrefix: 'assignment-' });
+  ({ page, workspace } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
-});
+after(() => session?.close());
 
 test('Create Assignment Workspace, a CodeLens per blank, and the Test Explorer after Check Assignment', { timeout: 300_000 }, async () => {
   await runCommand(page, 'High Score: Create Assignment Workspace');
@@ -49,7 +35,7 @@ test('Create Assignment Workspace, a CodeLens per blank, and the Test Explorer a
   const lens = page.locator('.contentWidgets .codelens-decoration, .codelens-decoration', { hasText: 'not started' }).first();
   await lens.waitFor({ timeout: 60_000 });
   assert.match(await lens.innerText(), /not started.*Check/s);
-  await shot('assignment-1-codelens');
+  await shot('1-codelens');
 
   await runCommand(page, 'High Score: Check Assignment');
   // The status bar counts the blanks: none pass on the untouched template.
@@ -64,8 +50,8 @@ test('Create Assignment Workspace, a CodeLens per blank, and the Test Explorer a
   await page.waitForFunction(() => true);
   for (let i = 0; i < 600 && (await done.count()) < 12; i++) await page.waitForTimeout(250);
   assert.ok((await done.count()) >= 12, `every blank reports not implemented (${await done.count()} rows)`);
-  await shot('assignment-2-test-explorer');
+  await shot('2-test-explorer');
   await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
   await page.waitForTimeout(1500);
-  await shot('assignment-3-problems');
+  await shot('3-problems');
 });

@@ -138,11 +138,11 @@ const toyModel: ScoreFunction = {
 };
 
 /** What the backend answers to highscore/scoreField for the toy run (server/lsp/previewWork.ts, computeScoreField). */
-function toyScoreField(runDir: string, p: P.ScoreFieldParams, schedule: P.NoiseSchedule, data: number[]): P.ScoreFieldResult {
+async function toyScoreField(runDir: string, p: P.ScoreFieldParams, schedule: P.NoiseSchedule, data: number[]): Promise<P.ScoreFieldResult> {
   const bounds = p.bounds ?? (dataBounds(data) as P.Bounds);
   const grid = p.grid ?? 21;
   const sigma = schedule.sigmas[p.level - 1]!;
-  const f = scoreField(toyModel, sigma, bounds, grid, toyDistribution('mixture'));
+  const f = await scoreField(toyModel, sigma, bounds, grid, toyDistribution('mixture'));
   const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
   return {
     runDir, checkpoint: 'step-050000', step: 50_000, dataSpec: 'toy:mixture', level: p.level, levels: schedule.sigmas.length, sigma, grid, bounds,
@@ -461,9 +461,16 @@ test('dashboard webview in headless Chromium: messages, charts, samples, actions
     const toyData = Array.from(toyDistribution('mixture').sample(500, new Rng(2)), (v) => Math.round(v * 1e4) / 1e4);
     const particles = toyChain(toySchedule, 300, 100, 4);
     const answered = new Set<number>();
+    // The card asks for each level's field on the default grid (21) around the data: computed up front,
+    // since the fake host answers synchronously.
+    const fields = await Promise.all(toySchedule.sigmas.map((_, i) => toyScoreField(toyDir, { runDir: toyDir, level: i + 1, grid: 21 }, toySchedule, toyData)));
     const served = await serveRequests(page, answered, (m) => {
       assert.equal((m.params as { runDir: string }).runDir, toyDir);
-      if (m.method === P.ScoreField) return toyScoreField(toyDir, m.params as P.ScoreFieldParams, toySchedule, toyData);
+      if (m.method === P.ScoreField) {
+        const p = m.params as P.ScoreFieldParams;
+        assert.deepEqual(p, { runDir: toyDir, level: p.level, grid: 21 }, 'the default grid, around the data');
+        return fields[p.level - 1]!;
+      }
       if (m.method === P.Preview) {
         assert.equal((m.params as P.PreviewParams).snapshots, toyL, 'one particle snapshot per level');
         return {

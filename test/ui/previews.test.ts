@@ -9,23 +9,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { Page, Frame } from 'playwright-core';
-import { REPO, startCodeServer, extensionFolderName, codeServerInstalled, type CodeServer } from '../support/codeServer';
-import { openBrowser, openWorkbench, runCommand, pickRow, type Browser } from '../support/browser';
+import { codeServerInstalled } from '../support/codeServer';
+import { openPalette, runCommand, pickRow } from '../support/browser';
+import { openWorkbenchSession, type WorkbenchSession } from '../support/workbench';
 
-const SHOTS = path.join(REPO, 'test-artifacts', 'ui');
-let server: CodeServer;
-let browser: Browser;
+let session: WorkbenchSession | undefined;
 let page: Page;
 let workspace: string;
 const runsDir = () => path.join(workspace, '.highscore', 'runs');
-
-async function shot(name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `previews-vscode-${name}.png`) });
-}
+const shot = (name: string): Promise<void> => session!.shot(name);
 
 /** The webview content frame showing `selector` (webviews of hidden tabs stay in the DOM, so search them all). */
 async function frameWith(selector: string, timeoutMs = 120_000): Promise<Frame> {
@@ -62,9 +56,8 @@ async function finished(prefix: string, timeoutMs: number): Promise<string> {
 /** Opens a workspace file in the editor through Quick Open. */
 async function openFile(rel: string): Promise<void> {
   // F1, then the query without '>': Quick Open's file search (Ctrl+P may belong to the browser).
-  await page.keyboard.press('F1');
+  await openPalette(page);
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
   await input.fill(rel);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(rel) }).first().waitFor({ timeout: 30_000 });
   await input.press('Enter');
@@ -75,26 +68,22 @@ let toyRun = '';
 let mnistRun = '';
 
 before(async () => {
-  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-ui-previews-'));
-  server = await startCodeServer({ link: { [extensionFolderName()]: REPO } });
-  // The training commands with their answers, on keys (what the README's "keybindings" means).
-  const user = path.join(server.userDataDir, 'User');
-  fs.mkdirSync(user, { recursive: true });
-  fs.writeFileSync(path.join(user, 'keybindings.json'), JSON.stringify([
-    { key: 'ctrl+alt+shift+1', command: 'highscore.train', args: { data: 'toy:8gaussians', steps: 600, preset: 'mlp' } },
-    { key: 'ctrl+alt+shift+2', command: 'highscore.train', args: { data: 'mnist', steps: 40, preset: 'tiny' } },
-  ]));
-  browser = await openBrowser({ width: 1500, height: 950 });
-  page = browser.page;
-  await openWorkbench(page, server.workbenchUrl(workspace));
+  session = await openWorkbenchSession({
+    workspacePrefix: 'hs-ui-previews-', shotPrefix: 'previews-vscode-', viewport: { width: 1500, height: 950 },
+    // The training commands with their answers, on keys (what the README's "keybindings" means).
+    prepare(server) {
+      const user = path.join(server.userDataDir, 'User');
+      fs.mkdirSync(user, { recursive: true });
+      fs.writeFileSync(path.join(user, 'keybindings.json'), JSON.stringify([
+        { key: 'ctrl+alt+shift+1', command: 'highscore.train', args: { data: 'toy:8gaussians', steps: 600, preset: 'mlp' } },
+        { key: 'ctrl+alt+shift+2', command: 'highscore.train', args: { data: 'mnist', steps: 40, preset: 'tiny' } },
+      ]));
+    },
+  });
+  ({ page, workspace } = session);
 });
 
-after(async () => {
-  if (page) await shot('zz-last').catch(() => undefined);
-  await browser?.close();
-  await server?.stop();
-  if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
-});
+after(() => session?.close());
 
 test('train a toy:8gaussians and an MNIST run through highscore.train', { timeout: 600_000, skip: !codeServerInstalled() && 'code-server is not installed (scripts/setup-vscode.sh)' }, async () => {
   await runCommand(page, 'High Score: Open Dashboard'); // activates the extension

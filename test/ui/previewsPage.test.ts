@@ -39,6 +39,13 @@ function digits(n: number, seed = 1): Float32Array {
   }
   return out;
 }
+/** The outline overlay canvas as the page evaluates it (the tests compile without the DOM library). */
+interface OutlineCanvas {
+  width: number;
+  hidden: boolean;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  parentElement: { querySelector(s: string): { naturalWidth: number } | null };
+}
 const grid = (d: Float32Array, n: number) => { const g = imageGrid(d, n, [28, 28, 1]); return encodePng(g.width, g.height, 1, g.data).toString('base64'); };
 const png1 = (d: Float32Array) => encodePng(28, 28, 1, d).toString('base64');
 const b64 = (d: Float32Array) => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64');
@@ -252,6 +259,22 @@ test('preview pages in headless Chromium: inpainting, variations, score field, c
     assert.equal(Buffer.from(req.params.mask as string, 'base64').length, 784 * 4, 'the painted mask goes as float32 values');
     assert.equal(req.params.snapshots, 10);
     assert.match(await page.locator('#inpaint-chain-label').innerText(), /6\/6 · final result/);
+    // The painted region is outlined in each tile of the final grid (3 x 2 tiles: input + 4 completions,
+    // the sixth empty): lines in the first tile, none in the empty one.
+    const outline = await page.locator('#inpaint-chain .sample-outline').evaluate((el) => {
+      const c = el as unknown as OutlineCanvas;
+      const r = c.width / c.parentElement.querySelector('img')!.naturalWidth;
+      const painted = (x0: number, y0: number) => {
+        const d = c.getContext('2d')!.getImageData(Math.round((x0 + 1) * r), Math.round((y0 + 1) * r), Math.round(26 * r), Math.round(26 * r)).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+        return n;
+      };
+      return { hidden: c.hidden, first: painted(2, 2), empty: painted(62, 32) };
+    });
+    assert.equal(outline.hidden, false, 'the outline overlay is shown');
+    assert.ok(outline.first > 0, 'the unknown region is outlined in the first tile');
+    assert.equal(outline.empty, 0, 'the empty tile has no outline');
     await page.locator('#inpaint-chain-slider').focus();
     await page.keyboard.press('Home');
     assert.match(await page.locator('#inpaint-chain-label').innerText(), /1\/6 · level 8 of 40/);

@@ -7,22 +7,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { Page, FrameLocator } from 'playwright-core';
-import { REPO, startCodeServer, extensionFolderName, type CodeServer } from '../support/codeServer';
-import { openBrowser, openWorkbench, runCommand, pickRow, acceptInput, webviewFrame, type Browser } from '../support/browser';
+import { runCommand, pickRow, acceptInput, webviewFrame } from '../support/browser';
+import { openWorkbenchSession, type WorkbenchSession } from '../support/workbench';
 
-const SHOTS = path.join(REPO, 'test-artifacts', 'ui');
-let server: CodeServer;
-let browser: Browser;
+let session: WorkbenchSession | undefined;
 let page: Page;
 let workspace: string;
-
-async function shot(name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => session!.shot(name);
 
 /** The number of painted (non-transparent) pixels of the first canvas under `selector` in the webview. */
 interface CanvasLike { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null }
@@ -39,19 +32,11 @@ async function paintedPixels(frame: FrameLocator, selector: string): Promise<num
 }
 
 before(async () => {
-  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-ui-ws-'));
-  server = await startCodeServer({ link: { [extensionFolderName()]: REPO } });
-  browser = await openBrowser();
-  page = browser.page;
-  await openWorkbench(page, server.workbenchUrl(workspace));
+  session = await openWorkbenchSession({ workspacePrefix: 'hs-ui-ws-' });
+  ({ page, workspace } = session);
 });
 
-after(async () => {
-  if (page) await shot('zz-last').catch(() => undefined);
-  await browser?.close();
-  await server?.stop();
-  if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
-});
+after(() => session?.close());
 
 test('the dashboard opens from the palette', { timeout: 120_000 }, async () => {
   await runCommand(page, 'High Score: Open Dashboard');

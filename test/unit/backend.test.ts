@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, nodeLoader, nativeSearchPaths, BackendError, BACKEND_REQUESTS, type ModuleLoader, type BackendRequest } from '../../server/engine/backend';
+import { BACKEND_REQUESTS as PROTOCOL_BACKENDS } from '../../protocol/protocol';
 import { explainInstallFailure, npmInstallArgs, removePartialInstall, runNpmInstall, NATIVE_TFJS_VERSION } from '../../extension/nativeBackend';
 import { tmpDir } from '../support/helpers';
 
@@ -276,7 +277,35 @@ test('(g) an unknown request lists the choices', async () => {
       for (const choice of BACKEND_REQUESTS) assert.ok(e.message.includes(choice), `${choice} in ${e.message}`);
     });
   }
-  assert.deepEqual([...BACKEND_REQUESTS], ['auto', 'tensorflow', 'wasm', 'cpu']);
+  assert.deepEqual([...BACKEND_REQUESTS], ['auto', 'tensorflow', 'wasm', 'webgpu', 'cpu']);
+  // The protocol's list (what the extension and the server accept) is the engine's.
+  assert.deepEqual([...PROTOCOL_BACKENDS], [...BACKEND_REQUESTS]);
+});
+
+test('webgpu: never chosen by auto; forced but missing or broken, a BackendError that says how to install it', async () => {
+  // auto does not even look for it (test/unit/webgpu.test.ts runs the real one).
+  const loader = fakeLoader({ webgpu: () => { throw new Error('auto must not load webgpu'); } });
+  assert.equal((await selectBackend('auto', 'image', loader)).name, 'wasm');
+  assert.ok(!loader.calls.includes('webgpu'));
+  const before = tf.getBackend();
+  await rejectsWith(selectBackend('webgpu', 'image', fakeLoader({})), (e) => {
+    assert.match(e.message, /needs the npm packages webgpu \(Dawn for Node\) and @tensorflow\/tfjs-backend-webgpu/);
+    assert.ok(e.message.includes('Install Native Backend'), e.message);
+    assert.ok(e.message.includes('npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0'), e.message);
+    assert.match(e.message, /--backend wasm/);
+  });
+  await rejectsWith(selectBackend('webgpu', 'image', fakeLoader({ webgpu: throwsOnLoad('dawn.node: GLIBC_2.38 not found\n    at Module') })), (e) => {
+    assert.ok(e.message.includes('webgpu package (Dawn for Node) is installed but failed to load: dawn.node: GLIBC_2.38 not found'), e.message);
+    assert.ok(!e.message.includes('at Module'));
+  });
+  // Dawn present, but no adapter (no GPU driver): says what to install.
+  const noAdapter = { create: () => ({ requestAdapter: async () => null }), globals: {} };
+  await rejectsWith(selectBackend('webgpu', 'image', fakeLoader({ webgpu: () => noAdapter })), (e) => {
+    assert.match(e.message, /WebGPU found no adapter/);
+    assert.match(e.message, /Vulkan/);
+    assert.match(e.message, /--backend wasm/);
+  });
+  assert.equal(tf.getBackend(), before, 'a failed selection leaves the backend as it was');
 });
 
 // ---- The folder "High Score: Install Native Backend" installs into (HIGHSCORE_NATIVE_PATH) ----
@@ -362,6 +391,11 @@ test('Install Native Backend: npm arguments and plain-words failures', async () 
   assert.match(fail('something else'), /npm exited with code 1/);
   assert.match(fail('', { cancelled: true }), /cancelled/);
   assert.match(fail('', { spawnError: 'spawn npm ENOENT', code: null }), /npm could not be started.*PATH/s);
+  // WebGPU: Dawn and TF.js's WebGPU backend in one install; no libtensorflow involved.
+  assert.deepEqual(npmInstallArgs('webgpu', '/gs').slice(0, 5), ['install', 'webgpu@0.6.2', `@tensorflow/tfjs-backend-webgpu@${NATIVE_TFJS_VERSION}`, '--prefix', '/gs']);
+  const offline = explainInstallFailure('webgpu', { ok: false, cancelled: false, code: 1, output: 'npm ERR! code EAI_AGAIN' });
+  assert.match(offline, /No network connection: webgpu \(Dawn for Node/);
+  assert.ok(!offline.includes('libtensorflow'));
 
   // The runner: a stand-in npm that fails like an offline machine; its lines stream, the failure is explained.
   const dir = tmpDir();
@@ -379,4 +413,9 @@ test('Install Native Backend: npm arguments and plain-words failures', async () 
   writePackage(path.join(dir, 'gs'), NODE, '');
   removePartialInstall(path.join(dir, 'gs'), NODE);
   assert.equal(fs.existsSync(path.join(dir, 'gs', 'node_modules', '@tensorflow', 'tfjs-node')), false);
+  writePackage(path.join(dir, 'gs'), 'webgpu', '');
+  writePackage(path.join(dir, 'gs'), '@tensorflow/tfjs-backend-webgpu', '');
+  removePartialInstall(path.join(dir, 'gs'), 'webgpu');
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'gs', 'node_modules')).filter((n) => n === 'webgpu'), []);
+  assert.equal(fs.existsSync(path.join(dir, 'gs', 'node_modules', '@tensorflow', 'tfjs-backend-webgpu')), false);
 });

@@ -79,14 +79,14 @@ test('variations: close to the source at the lowest start level, spread like fre
   assert.ok(otherFar > 0.1 && otherFar < 0.3, `highest start level: ${(100 * otherFar).toFixed(0)}% in the other mode (fresh samples: 20%)`);
 });
 
-test('score field: grid layout, one batched call, exact score gives zero error', () => {
+test('score field: grid layout, one batched call, exact score gives zero error', async () => {
   const pts = gridPoints([-1, 1, 0, 2], 3);
   assert.deepEqual(Array.from(pts.slice(0, 6)), [-1, 0, 0, 0, 1, 0]);
   assert.deepEqual(Array.from(pts.slice(12, 18)), [-1, 2, 0, 2, 1, 2]);
   const toy = toyDistribution('8gaussians');
   let calls = 0;
   const counted: ScoreFunction = { score: (x, s) => { calls++; return exactScore(toy).score(x, s); } };
-  const f = scoreField(counted, 0.3, [-3, 3, -3, 3], 25, toy);
+  const f = await scoreField(counted, 0.3, [-3, 3, -3, 3], 25, toy);
   assert.equal(calls, 1, 'one batched evaluation for the whole grid');
   assert.equal(f.learned.length, 2 * 25 * 25);
   assert.ok(f.meanError! < 1e-4 && f.meanTrueNorm! > 1);
@@ -108,8 +108,8 @@ test('toy:mixture: a short mlp run brings the score error at sigma_L well below 
   const sigmas = rm.state.schedule.sigmas;
   const sL = sigmas[sigmas.length - 1]!;
   const bounds = dataBounds(ds.data.subarray(0, 1000));
-  const before = scoreField(init, sL, bounds, 21, toy).meanError!;
-  const after = scoreField(rm.model, sL, bounds, 21, toy).meanError!;
+  const before = (await scoreField(init, sL, bounds, 21, toy)).meanError!;
+  const after = (await scoreField(rm.model, sL, bounds, 21, toy)).meanError!;
   init.net.dispose();
   rm.dispose();
   assert.ok(after < 0.35 * before, `mean error at sigma_L: ${before.toFixed(3)} at initialisation, ${after.toFixed(3)} after 600 steps`);

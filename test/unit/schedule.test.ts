@@ -83,7 +83,7 @@ test('technique 1: sigma_1 is the largest pairwise distance', async () => {
   await selectBackend('wasm');
   // Four points in 3D; the farthest pair is (0,0,0)-(3,4,12): distance 13.
   const data = new Float32Array([0, 0, 0, 1, 1, 1, 3, 4, 12, 2, 0, 1]);
-  assert.ok(Math.abs(sigmaMaxFromData(data, 4, 3) - 13) < 1e-3);
+  assert.ok(Math.abs((await sigmaMaxFromData(data, 4, 3)) - 13) < 1e-3);
 });
 
 test('`highscore schedule --data mnist --json` matches an independent numpy/scipy computation', async (t) => {

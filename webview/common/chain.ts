@@ -6,7 +6,7 @@
  */
 import * as P from '../../protocol/protocol';
 import { formatNumber } from '../dashboard/series';
-import { SampleView, button, h, setText } from './ui';
+import { SampleView, button, h, setText, type TileOutline } from './ui';
 
 export interface ChainFrame {
   image: P.SampleImage;
@@ -60,6 +60,11 @@ export class ChainPlayer {
       h('dl', { class: 'stats compact' }, level.el, sigma.el, alpha.el, ratio.el),
       this.view.el);
     this.render();
+  }
+
+  /** Outlines the unknown region of an inpainting mask in every frame (null: none). */
+  setOutline(o: TileOutline | null): void {
+    this.view.setOutline(o);
   }
 
   /** A new chain. */

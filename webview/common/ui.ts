@@ -103,18 +103,37 @@ export function pointBounds(pts: ArrayLike<number>, margin = 0.1): P.Bounds {
 }
 
 /** A sample picture: a PNG grid (crisp, integer-scaled) or a point cloud on a canvas. */
+/** A region to outline in every tile of an image grid: one value per pixel, 1 = known, 0 = unknown (an inpainting mask). */
+export interface TileOutline {
+  mask: ArrayLike<number>;
+  height: number;
+  width: number;
+}
+
+/** The server's image grids (server/engine/images.ts imageGrid): tiles at scale 1, 2 px apart, pad value 0.5. */
+const GRID_PAD = 2;
+
 export class SampleView {
   readonly el: HTMLElement;
   private readonly img: HTMLImageElement;
   private readonly canvas: HTMLCanvasElement;
+  private readonly overlay: HTMLCanvasElement;
+  private outline: TileOutline | null = null;
   private png: string | null = null;
 
   constructor(label: string, private readonly maxSide = 420, private readonly highlight?: () => number[] | null) {
     this.img = h('img', { class: 'sample-img', alt: label });
     this.canvas = h('canvas', { class: 'scatter-canvas', role: 'img', 'aria-label': label });
-    this.img.hidden = this.canvas.hidden = true;
-    this.el = h('div', { class: 'sample-view' }, this.img, this.canvas);
+    this.overlay = h('canvas', { class: 'sample-outline', 'aria-hidden': 'true' });
+    this.img.hidden = this.canvas.hidden = this.overlay.hidden = true;
+    this.el = h('div', { class: 'sample-view' }, h('div', { class: 'sample-stack' }, this.img, this.overlay), this.canvas);
     this.img.addEventListener('load', () => this.fit());
+  }
+
+  /** Outlines `o`'s unknown region in every (non-empty) tile of the shown grids; null removes it. */
+  setOutline(o: TileOutline | null): void {
+    this.outline = o;
+    this.drawOutline();
   }
 
   private fit(): void {
@@ -123,6 +142,46 @@ export class SampleView {
     const fit = Math.min(this.maxSide, this.el.clientWidth || this.maxSide) / Math.max(nw, this.img.naturalHeight);
     const scale = fit >= 2 ? Math.floor(fit) : fit;
     this.img.style.width = `${Math.floor(nw * scale)}px`;
+    this.drawOutline();
+  }
+
+  /** The boundary between unknown and known pixels (and the tile's edge), drawn between pixels at display scale. */
+  private drawOutline(): void {
+    const o = this.outline;
+    const nw = this.img.naturalWidth;
+    const nh = this.img.naturalHeight;
+    const cols = (nw - GRID_PAD) / (o ? o.width + GRID_PAD : 1);
+    const rows = (nh - GRID_PAD) / (o ? o.height + GRID_PAD : 1);
+    this.overlay.hidden = !o || this.img.hidden || !nw || !Number.isInteger(cols) || !Number.isInteger(rows);
+    if (!o || this.overlay.hidden) return;
+    const s = this.img.clientWidth / nw;
+    const ctx = sizeCanvas(this.overlay, nw * s, nh * s);
+    ctx.clearRect(0, 0, nw * s, nh * s);
+    const { width: W, height: H, mask } = o;
+    const known = (y: number, x: number) => y < 0 || y >= H || x < 0 || x >= W || mask[y * W + x]! >= 0.5;
+    const pixels = gridPixels(this.img);
+    ctx.beginPath();
+    for (let t = 0; t < cols * rows; t++) {
+      const x0 = GRID_PAD + (t % cols) * (W + GRID_PAD);
+      const y0 = GRID_PAD + Math.floor(t / cols) * (H + GRID_PAD);
+      if (emptyTile(pixels, nw, x0, y0, W, H)) continue;
+      const edge = (xa: number, ya: number, xb: number, yb: number) => {
+        ctx.moveTo((x0 + xa) * s, (y0 + ya) * s);
+        ctx.lineTo((x0 + xb) * s, (y0 + yb) * s);
+      };
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          if (known(y, x)) continue;
+          if (known(y - 1, x)) edge(x, y, x + 1, y);
+          if (known(y + 1, x)) edge(x, y + 1, x + 1, y + 1);
+          if (known(y, x - 1)) edge(x, y, x, y + 1);
+          if (known(y, x + 1)) edge(x + 1, y, x + 1, y + 1);
+        }
+      }
+    }
+    ctx.strokeStyle = colors().orange;
+    ctx.lineWidth = Math.max(1, Math.min(2, s / 3));
+    ctx.stroke();
   }
 
   show(image: P.SampleImage | null, bounds?: P.Bounds): void {
@@ -155,6 +214,27 @@ export class SampleView {
       } else this.fit();
     }
   }
+}
+
+/** The red channel of a loaded image, row-major. */
+function gridPixels(img: HTMLImageElement): Uint8ClampedArray | null {
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth;
+  c.height = img.naturalHeight;
+  const ctx = c.getContext('2d');
+  if (!ctx) return null;
+  ctx.drawImage(img, 0, 0);
+  const rgba = ctx.getImageData(0, 0, c.width, c.height).data;
+  const red = new Uint8ClampedArray(c.width * c.height);
+  for (let i = 0; i < red.length; i++) red[i] = rgba[i * 4]!;
+  return red;
+}
+
+/** A grid's unused tile: every pixel is the pad value (0.5, mid-gray). */
+function emptyTile(red: Uint8ClampedArray | null, stride: number, x0: number, y0: number, W: number, H: number): boolean {
+  if (!red) return false;
+  for (let y = y0; y < y0 + H; y++) for (let x = x0; x < x0 + W; x++) if (Math.abs(red[y * stride + x]! - 127.5) > 1) return false;
+  return true;
 }
 
 export function caption(id: string, text = ''): HTMLElement {

@@ -89,7 +89,7 @@ export class InpaintPage {
           h('div', { class: 'tools' }, this.nChoice.el, this.tChoice.el),
           h('div', { class: 'buttons' }, this.runButton, this.cancelButton, this.saveButton), this.bar, this.status,
           this.chain.el,
-          caption('chain-note', 'Along the chain the known pixels are the source plus that level’s noise; the unknown ones are sampled. The final frame shows the masked input, then the completions.'))));
+          caption('chain-note', 'Along the chain the known pixels are the source plus that level’s noise; the unknown ones (outlined) are sampled. The final frame shows the masked input, then the completions.'))));
     host.on((m) => {
       if (m.type === 'pngFile') void this.loadPng(m.png, m.name);
     });
@@ -212,6 +212,7 @@ export class InpaintPage {
     setDisabled(this.saveButton, true);
     setDisabled(this.cancelButton, false);
     this.chain.reset();
+    this.chain.setOutline({ mask: this.mask.slice(), height: H, width: W });
     showProgress(this.bar, null);
     setText(this.status, 'Starting…');
     try {
