@@ -77,7 +77,9 @@ export function registerAssignment(context: vscode.ExtensionContext, backend: Ba
     passing.set(file, states);
     for (const b of d.blanks) {
       const item = fileItem.children.get(b.id) ?? controller.createTestItem(b.id, b.title, uri);
-      item.description = b.kind === 'integration' ? 'integration check' : b.notImplemented ? 'not started' : undefined;
+      // The last check's outcome where there is one (a refresh of the tree must not hide it).
+      const last = b.lastResult?.status;
+      item.description = last ? statusText(last) : b.kind === 'integration' ? 'integration check' : b.notImplemented ? 'not started' : undefined;
       item.range = b.line > 0 ? new vscode.Range(b.line - 1, 0, Math.max(b.line, b.endLine) - 1, 0) : undefined;
       fileItem.children.add(item);
       if (!states.has(b.id)) states.set(b.id, b.lastResult?.status === 'pass');
@@ -125,7 +127,7 @@ export function registerAssignment(context: vscode.ExtensionContext, backend: Ba
     if (r.status === 'pass') run.passed(item, ms);
     else if (r.status === 'error' || r.status === 'timeout') run.errored(item, messageOf(first ?? r), ms);
     else run.failed(item, messageOf(first ?? r), ms);
-    item.description = r.status === 'pass' ? 'passed' : r.status === 'not-implemented' ? 'not implemented' : r.status;
+    item.description = statusText(r.status);
     passing.get(fileItem.id)?.set(r.blank, r.status === 'pass');
     updateStatus();
   }
@@ -221,6 +223,11 @@ export function registerAssignment(context: vscode.ExtensionContext, backend: Ba
   );
   void discoverAll();
   return { disposables, api };
+}
+
+/** A blank's outcome as its Test Explorer row describes it. */
+function statusText(s: P.BlankCheckStatus): string {
+  return s === 'pass' ? 'passed' : s === 'not-implemented' ? 'not implemented' : s;
 }
 
 function* iterate(items: vscode.TestItemCollection): Iterable<vscode.TestItem> {

@@ -52,15 +52,18 @@ function row(page: Page, label: string, state = ''): Locator {
  * a stable row), and never before that row has focus (Enter on the first row that shows up can run a
  * stale command). The query is typed again until the row shows up, within `timeoutMs`.
  */
-async function typeAndAccept(page: Page, text: string, label: string, timeoutMs: number): Promise<void> {
+async function typeAndAccept(page: Page, text: string, label: string, timeoutMs: number, reopen?: () => Promise<void>): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   const end = Date.now() + timeoutMs;
   for (;;) {
-    await input.waitFor({ state: 'visible', timeout: Math.max(1, end - Date.now()) });
-    await input.fill(text.startsWith('>') ? '>' : '');
-    await input.fill(text);
+    // A window that takes the focus (a preview opening late, a notification) closes the quick input.
+    if (reopen && !(await input.isVisible())) await reopen();
     try {
-      await row(page, label, '.focused').waitFor({ timeout: Math.min(5000, Math.max(1, end - Date.now())) });
+      const slice = Math.min(5000, Math.max(1, end - Date.now()));
+      await input.waitFor({ state: 'visible', timeout: slice });
+      await input.fill(text.startsWith('>') ? '>' : '', { timeout: slice });
+      await input.fill(text, { timeout: slice });
+      await row(page, label, '.focused').waitFor({ timeout: slice });
       break;
     } catch (e) {
       if (Date.now() >= end) throw e;
@@ -75,7 +78,7 @@ async function typeAndAccept(page: Page, text: string, label: string, timeoutMs:
  */
 export async function runCommand(page: Page, title: string, timeoutMs = 60_000): Promise<void> {
   await openPalette(page);
-  await typeAndAccept(page, `>${title}`, title, timeoutMs);
+  await typeAndAccept(page, `>${title}`, title, timeoutMs, () => openPalette(page));
 }
 
 /**

@@ -31,6 +31,8 @@ test('Create Assignment Workspace, a CodeLens per blank, and the Test Explorer a
   const module = path.join(workspace, 'score-assignment', 'scoreModel.ts');
   await page.locator('.tabs-container .tab', { hasText: 'scoreModel.ts' }).first().waitFor({ timeout: 60_000 });
   assert.ok(fs.existsSync(module), 'the student module was written');
+  // The guide opens beside it (the markdown preview, which may come a few seconds later).
+  await page.locator('.tabs-container .tab', { hasText: 'Preview GUIDE.md' }).first().waitFor({ timeout: 60_000 });
   // The backend's CodeLens above the blanks.
   const lens = page.locator('.contentWidgets .codelens-decoration, .codelens-decoration', { hasText: 'not started' }).first();
   await lens.waitFor({ timeout: 60_000 });

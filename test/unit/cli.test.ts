@@ -124,7 +124,7 @@ test('bad command lines get a message that names the problem and the fix', async
     [['train', '--data', 'nosuch', '--out', path.join(tmpDir(), 'r')], /nosuch/],
     [['train', '--data', 'idx:/no/such/file.gz', '--out', path.join(tmpDir(), 'r')], /\/no\/such\/file\.gz/],
     [['train', '--data', 'toy:mixture', '--out', path.join(tmpDir(), 'r'), '--backend', 'tensorflow'], /npm install @tensorflow\/tfjs-node/],
-    [['train', '--data', 'toy:mixture', '--out', path.join(tmpDir(), 'r'), '--backend', 'gpu'], /--backend must be auto, wasm, cpu or tensorflow/],
+    [['train', '--data', 'toy:mixture', '--out', path.join(tmpDir(), 'r'), '--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, webgpu, cpu \(got 'gpu'\)/],
     [['sample', '--run', '/no/such/run', '--n', '4', '--out', 'x.png'], /does not exist/],
     [['schedule', '--data', 'mnist', '--sigma-min', '100'], /sigma_min .* smaller than sigma_max/],
     [['train', '--data', 'toy:mixture', '--out', path.join(tmpDir(), 'r'), '--bogus'], /Unknown option '--bogus'/],
