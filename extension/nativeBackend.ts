@@ -32,6 +32,9 @@ export function npmPackages(pkg: NativePackage): { name: string; version: string
     : [{ name: pkg, version: NATIVE_TFJS_VERSION }];
 }
 
+/** The same as npm specs: name@version. */
+const npmSpecs = (pkg: NativePackage): string[] => npmPackages(pkg).map((p) => `${p.name}@${p.version}`);
+
 /** Where the packages go (and what the backend's HIGHSCORE_NATIVE_PATH must name): the global storage folder. */
 export function nativeBackendPath(context: Pick<vscode.ExtensionContext, 'globalStorageUri'>): string {
   return context.globalStorageUri.fsPath;
@@ -42,7 +45,7 @@ export function npmCommand(platform = process.platform): string {
 }
 
 export function npmInstallArgs(pkg: NativePackage, prefix: string): string[] {
-  return ['install', ...npmPackages(pkg).map((p) => `${p.name}@${p.version}`), '--prefix', prefix, '--no-audit', '--no-fund', '--no-update-notifier'];
+  return ['install', ...npmSpecs(pkg), '--prefix', prefix, '--no-audit', '--no-fund', '--no-update-notifier'];
 }
 
 export interface InstallOutcome {
@@ -78,7 +81,7 @@ export function explainInstallFailure(pkg: NativePackage, o: InstallOutcome): st
     return `${pkg} had no prebuilt binding for this system, and building one failed (it needs Python 3, make and a C++ compiler). ` +
       `Native TensorFlow supports 64-bit Linux, macOS (x64) and Windows${pkg.endsWith('-gpu') ? '; the GPU package needs Linux or Windows with CUDA 11.2 and cuDNN 8.1' : ''}.`;
   }
-  if (/ETARGET|E404|notarget/i.test(out)) return `npm could not find ${npmPackages(pkg).map((p) => `${p.name}@${p.version}`).join(' or ')} in its registry. Check npm's registry setting.`;
+  if (/ETARGET|E404|notarget/i.test(out)) return `npm could not find ${npmSpecs(pkg).join(' or ')} in its registry. Check npm's registry setting.`;
   return `npm exited with code ${o.code ?? '?'} while installing ${pkg}. The log (High Score: Show Log) has npm's output.`;
 }
 
@@ -153,7 +156,7 @@ export function registerNativeBackendCommand(context: vscode.ExtensionContext, o
     });
     if (!pick) return;
     const prefix = nativeBackendPath(context);
-    output.info(`Installing ${npmPackages(pick.pkg).map((p) => `${p.name}@${p.version}`).join(' ')} into ${prefix} (npm ${npmInstallArgs(pick.pkg, prefix).join(' ')})`);
+    output.info(`Installing ${npmSpecs(pick.pkg).join(' ')} into ${prefix} (npm ${npmInstallArgs(pick.pkg, prefix).join(' ')})`);
     const outcome = await vs.window.withProgress(
       { location: vs.ProgressLocation.Notification, title: `Installing ${pick.pkg}`, cancellable: true },
       (progress, token) => runNpmInstall(pick.pkg, prefix, (line) => {

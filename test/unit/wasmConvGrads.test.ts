@@ -8,9 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../server/engine/backend';
 import { registerWasmConvGradients } from '../../server/engine/wasmConvGrads';
 import { buildNetwork, PRESETS } from '../../server/engine/network';
-import { ScoreModel } from '../../server/engine/score';
-import { dsmLoss } from '../../server/engine/loss';
 import { Rng } from '../../server/engine/random';
+import { tinyUNetDsmGradients, tinyUNetWeights } from '../support/dsmGradients';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -190,44 +189,22 @@ test('the gradients of the DSM loss of a tiny U-Net agree between cpu and wasm',
   const shape = [8, 8, 1];
   const D = 64;
   const B = 4;
-  // Reference weights, as plain arrays, from one seeded build.
-  const src = buildNetwork(shape, PRESETS.tiny!.network, 11);
-  const weights = src.getWeights().map((t) => ({ shape: t.shape, data: t.dataSync().slice() as Float32Array }));
-  src.dispose();
+  const weights = await tinyUNetWeights(shape, 11);
   const rng = new Rng(42);
   const xData = randomArray(B * D, rng);
   const zData = randomArray(B * D, rng);
   const sigmas = new Float32Array([0.05, 0.3, 1, 4]);
 
   /** Mean DSM loss of examples [from, to) and its gradients for every trainable weight. */
-  const run = (from: number, to: number) => {
-    const n = to - from;
-    const net = buildNetwork(shape, PRESETS.tiny!.network, 0); // another seed: setWeights must make them equal
-    const init = weights.map((w) => tf.tensor(w.data, w.shape));
-    net.setWeights(init);
-    tf.dispose(init);
-    const model = new ScoreModel(net, false);
-    const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor(xData.subarray(from * D, to * D), [n, ...shape]);
-      const z = tf.tensor(zData.subarray(from * D, to * D), [n, ...shape]);
-      const s = tf.tensor1d(sigmas.subarray(from, to));
-      return tf.variableGrads(() => dsmLoss(model, x, s, z).mean() as tf.Scalar, vars);
-    });
-    const out = {
-      loss: value.dataSync()[0]!,
-      grads: net.trainableWeights.map((w, i) => ({ name: w.originalName, data: grads[vars[i]!.name]!.dataSync().slice() as Float32Array })),
-    };
-    tf.dispose([value, ...Object.values(grads)]);
-    net.dispose();
-    return out;
-  };
+  const run = (from: number, to: number) =>
+    tinyUNetDsmGradients(shape, weights, xData.subarray(from * D, to * D), zData.subarray(from * D, to * D), sigmas.subarray(from, to));
 
   // The cpu reference is computed one example at a time and averaged: tfjs-backend-cpu 4.22's
   // ResizeNearestNeighborGrad (the gradient of the U-Net's nearest upsampling) is wrong for batches
   // of more than one (it offsets dy by the input's batch stride; see the next test).
   await useCpu();
-  const parts = Array.from({ length: B }, (_, i) => run(i, i + 1));
+  const parts: Awaited<ReturnType<typeof run>>[] = [];
+  for (let i = 0; i < B; i++) parts.push(await run(i, i + 1));
   const cpu = {
     loss: parts.reduce((a, p) => a + p.loss, 0) / B,
     grads: parts[0]!.grads.map((g, k) => {
@@ -237,7 +214,7 @@ test('the gradients of the DSM loss of a tiny U-Net agree between cpu and wasm',
     }),
   };
   await useWasm();
-  const wasm = run(0, B);
+  const wasm = await run(0, B);
   assert.ok(Number.isFinite(cpu.loss) && cpu.loss > 0);
   assert.ok(Math.abs(cpu.loss - wasm.loss) <= TOL * Math.abs(cpu.loss), `loss ${cpu.loss} vs ${wasm.loss}`);
   assert.equal(wasm.grads.length, cpu.grads.length);
@@ -249,9 +226,9 @@ test('the gradients of the DSM loss of a tiny U-Net agree between cpu and wasm',
   });
   // And batch 1 on both backends directly.
   await useCpu();
-  const cpu1 = run(2, 3);
+  const cpu1 = await run(2, 3);
   await useWasm();
-  const wasm1 = run(2, 3);
+  const wasm1 = await run(2, 3);
   cpu1.grads.forEach((g, i) => {
     const e = relErr(g.data, wasm1.grads[i]!.data, g.name);
     assert.ok(e < TOL, `batch 1, ${g.name}: relative error ${e}`);

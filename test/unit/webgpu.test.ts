@@ -10,15 +10,13 @@ import assert from 'node:assert/strict';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendReport } from '../../server/engine/backend';
-import { buildNetwork, PRESETS } from '../../server/engine/network';
-import { ScoreModel } from '../../server/engine/score';
-import { dsmLoss } from '../../server/engine/loss';
 import { Rng } from '../../server/engine/random';
 import { loadDataset } from '../../server/engine/datasets';
 import { train } from '../../server/engine/train';
 import { sigmaMaxFromData } from '../../server/engine/schedule';
 import { learnedScore } from '../../server/engine/scoreField';
 import { tmpDir } from '../support/helpers';
+import { tinyUNetDsmGradients, tinyUNetWeights } from '../support/dsmGradients';
 
 let report: BackendReport;
 
@@ -69,26 +67,12 @@ test('the DSM loss of a tiny U-Net and its gradients agree between webgpu and wa
   const shape = [8, 8, 1];
   const B = 4;
   const D = 64;
-  const src = buildNetwork(shape, PRESETS.tiny!.network, 5);
-  const weights = src.getWeights().map((t) => ({ shape: t.shape, data: t.dataSync().slice() as Float32Array }));
-  src.dispose();
+  const weights = await tinyUNetWeights(shape, 5);
   const rng = new Rng(7);
   const x = Float32Array.from({ length: B * D }, () => rng.normal());
   const z = Float32Array.from({ length: B * D }, () => rng.normal());
   const sigmas = new Float32Array([0.05, 0.3, 1, 4]);
-  const run = async () => {
-    const net = buildNetwork(shape, PRESETS.tiny!.network, 0);
-    const init = weights.map((w) => tf.tensor(w.data, w.shape));
-    net.setWeights(init);
-    tf.dispose(init);
-    const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-    const model = new ScoreModel(net, false);
-    const { value, grads } = tf.tidy(() => tf.variableGrads(() => dsmLoss(model, tf.tensor(x, [B, ...shape]), tf.tensor1d(sigmas), tf.tensor(z, [B, ...shape])).mean() as tf.Scalar, vars));
-    const out = { loss: (await value.data())[0]!, grads: await Promise.all(vars.map(async (v) => (await grads[v.name]!.data()) as Float32Array)) };
-    tf.dispose([value, ...Object.values(grads)]);
-    net.dispose();
-    return out;
-  };
+  const run = () => tinyUNetDsmGradients(shape, weights, x, z, sigmas);
   const gpu = await noValidationErrors(run);
   await selectBackend('wasm');
   const wasm = await run();
@@ -97,7 +81,7 @@ test('the DSM loss of a tiny U-Net and its gradients agree between webgpu and wa
   assert.ok(Math.abs(gpu.loss - wasm.loss) <= 1e-4 * wasm.loss, `loss ${gpu.loss} on webgpu vs ${wasm.loss} on wasm`);
   assert.equal(gpu.grads.length, 18, 'tiny: 9 convs, each a kernel and a bias');
   gpu.grads.forEach((g, i) => {
-    const e = relErr(wasm.grads[i]!, g);
+    const e = relErr(wasm.grads[i]!.data, g.data);
     assert.ok(e < 1e-3, `gradient ${i}: relative error ${e}`);
   });
 });
